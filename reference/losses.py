@@ -1,0 +1,162 @@
+"""Losses: MSELoss, CrossEntropyLoss and SoftmaxCrossEntropyLoss.
+
+Every loss is a *mean*: ``forward`` returns a Python float and ``backward()``
+(no argument) returns the gradient of that mean with respect to the first
+argument of the last ``forward`` call. Targets for classification are one-hot
+(or soft) float arrays of shape ``(n, k)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import as_float_array
+
+#: Probabilities are clipped to ``[CE_EPS, 1]`` inside the cross-entropy, so a
+#: zero probability on the true class costs ``-log(1e-12) = 27.631`` per sample
+#: instead of ``inf``, and its gradient is ``-1e12 / n`` instead of ``-inf``.
+CE_EPS = 1e-12
+
+
+class MSELoss:
+    """Mean squared error over all elements: ``mean((pred - target) ** 2)``."""
+
+    def __init__(self) -> None:
+        self.diff = None
+
+    def forward(self, pred, target):
+        """Mean of the squared differences over all ``n * d`` elements.
+
+        Parameters
+        ----------
+        pred, target : array_like, shape (n, d)
+
+        Returns
+        -------
+        loss : float
+        """
+        ### BEGIN SOLUTION (TODO: return the mean over ALL elements of (pred - target)**2 as a float; cache what backward needs)
+        pred = as_float_array(pred)
+        self.diff = pred - as_float_array(target).astype(pred.dtype, copy=False)
+        return float(np.mean(self.diff ** 2))
+        ### END SOLUTION
+
+    def backward(self):
+        """Gradient of the mean with respect to ``pred``.
+
+        Returns
+        -------
+        grad : ndarray, shape (n, d)
+            ``2 * (pred - target) / (n * d)``.
+        """
+        ### BEGIN SOLUTION (TODO: return dL/dpred = 2 * (pred - target) / number_of_elements)
+        # NOTE: the factor 2 and the division by the element count both come
+        # from differentiating the mean of squares; dropping either scales
+        # every gradient (x0.5, or x n*d).
+        return 2.0 * self.diff / self.diff.size
+        ### END SOLUTION
+
+
+class CrossEntropyLoss:
+    """Mean over samples of ``-sum_k target_k * log(probs_k)``.
+
+    Notes
+    -----
+    Probabilities are clipped to ``[CE_EPS, 1]`` with ``CE_EPS = 1e-12``:
+    ``0 * log 0`` counts as 0, and a zero probability on the true class gives
+    the finite loss ``27.631`` for that sample, never NaN or inf.
+    """
+
+    def __init__(self) -> None:
+        self.probs = None
+        self.target = None
+
+    def forward(self, probs, target):
+        """Cross-entropy of predicted probabilities against targets.
+
+        Parameters
+        ----------
+        probs : array_like, shape (n, k)
+            Probabilities (rows sum to 1), e.g. the output of ``Softmax``.
+        target : array_like, shape (n, k)
+            One-hot (or soft) targets.
+
+        Returns
+        -------
+        loss : float
+            ``mean_i ( -sum_k target_ik * log(clip(probs_ik, 1e-12, 1)) )``.
+        """
+        ### BEGIN SOLUTION (TODO: clip probs to [1e-12, 1], return the MEAN over samples of -sum_k target*log(probs) (natural log) as a float; cache for backward)
+        probs = as_float_array(probs)
+        # NOTE: log(0) = -inf and 0 * -inf = NaN. Clipping first makes
+        # 0 * log(eps) = 0 and keeps a wrong confident answer finite.
+        self.probs = np.clip(probs, CE_EPS, 1.0)
+        self.target = as_float_array(target).astype(probs.dtype, copy=False)
+        n = probs.shape[0]
+        # NOTE: a mean over samples (divide by n), not over all n*k elements.
+        return float(-np.sum(self.target * np.log(self.probs)) / n)
+        ### END SOLUTION
+
+    def backward(self):
+        """Gradient of the mean with respect to ``probs``.
+
+        Returns
+        -------
+        grad : ndarray, shape (n, k)
+            ``-target / clip(probs, 1e-12, 1) / n``.
+        """
+        ### BEGIN SOLUTION (TODO: return -target / clipped_probs / n)
+        n = self.probs.shape[0]
+        return -self.target / self.probs / n
+        ### END SOLUTION
+
+
+class SoftmaxCrossEntropyLoss:
+    """Softmax followed by cross-entropy, fused for stability.
+
+    ``forward`` takes logits; ``backward()`` returns ``(softmax(z) - target) / n``,
+    the gradient with respect to the logits. Use it *instead of* a ``Softmax``
+    layer at the end of the network, never after one.
+    """
+
+    def __init__(self) -> None:
+        self.probs = None
+        self.target = None
+
+    def forward(self, logits, target):
+        """Mean cross-entropy of ``softmax(logits)`` via log-sum-exp.
+
+        Parameters
+        ----------
+        logits : array_like, shape (n, k)
+        target : array_like, shape (n, k)
+
+        Returns
+        -------
+        loss : float
+            ``mean_i sum_k target_ik * (logsumexp(z_i) - z_ik)``.
+        """
+        ### BEGIN SOLUTION (TODO: log_softmax = z - logsumexp(z) per row (subtract the row max first); loss = MEAN over samples of -sum_k target * log_softmax; cache softmax(z) and target for backward)
+        z = as_float_array(logits)
+        # NOTE: log(softmax(z)) underflows to log(0) = -inf for very negative
+        # logits; log-softmax = (z - m) - log(sum(exp(z - m))) never does.
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_sum = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        log_probs = shifted - log_sum
+        self.probs = np.exp(log_probs)
+        self.target = as_float_array(target).astype(z.dtype, copy=False)
+        return float(-np.sum(self.target * log_probs) / z.shape[0])
+        ### END SOLUTION
+
+    def backward(self):
+        """Gradient of the mean loss with respect to the logits.
+
+        Returns
+        -------
+        grad : ndarray, shape (n, k)
+            ``(softmax(logits) - target) / n``.
+        """
+        ### BEGIN SOLUTION (TODO: return (softmax(logits) - target) / n; it already includes the softmax derivative, do not apply it again)
+        # NOTE: the sign matters: softmax - target, not target - softmax.
+        # The latter with p -= lr * grad climbs the loss (gradient ascent).
+        return (self.probs - self.target) / self.probs.shape[0]
+        ### END SOLUTION
