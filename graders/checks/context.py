@@ -1,0 +1,161 @@
+"""What a check function receives: the worker, its fixtures, the config, and helpers.
+
+A check talks to the student's code only through ``ctx.new`` / ``ctx.func`` /
+``ctx.session`` (the sandboxed worker) and reads expected values only from
+``ctx.fixture`` (the grader's side). Everything it compares goes through
+``ctx.compare``, which also records an *observation* (inputs, the student's
+numbers, the reference's numbers) that the diagnosis catalogue inspects when
+the check fails.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graders.checks.compare import CheckFailed, assert_close, validate_array, validate_scalar
+from graders.fixture_store import load_fixture
+
+__all__ = ["CheckContext", "CheckFailed", "Partial", "Observation"]
+
+
+@dataclass
+class Partial:
+    """Partial credit: ``fraction`` of the check's points, with an explanation."""
+
+    fraction: float
+    message: str
+
+    def __post_init__(self) -> None:
+        self.fraction = float(min(max(self.fraction, 0.0), 1.0))
+
+
+@dataclass
+class Observation:
+    """Numbers a check saw, kept for the diagnosis detectors.
+
+    Attributes
+    ----------
+    yours : ndarray or float or None
+        What the student's code returned (None when it could not be validated).
+    reference : ndarray or float
+        The expected value.
+    inputs : dict
+        The arrays the call was made with (and anything else a detector needs).
+    """
+
+    yours: Any
+    reference: Any
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+class CheckContext:
+    """Per-check state handed to the check function.
+
+    Parameters
+    ----------
+    spec : CheckSpec
+        The running check.
+    session : WorkerSession
+        The sandboxed worker of this submission.
+    config : dict
+        The validated assignment configuration.
+    extras : dict
+        Engine-provided resources (e.g. ``"mnist"``: a callable returning data).
+    """
+
+    def __init__(self, spec, session, config: dict, extras: dict | None = None):
+        self.spec = spec
+        self.session = session
+        self.config = config
+        self.extras = extras or {}
+        self.observations: dict[str, Observation] = {}
+        self.data: dict[str, Any] = {}
+        self.rtol = config["tolerances"]["rtol"]
+        self.atol_scale = config["tolerances"]["atol_scale"]
+
+    # -- fixtures ------------------------------------------------------------
+    def fixture(self, name: str) -> dict[str, np.ndarray]:
+        """Fixture ``name`` from this check's set (public or hidden)."""
+        return load_fixture(self.spec.visibility, name)
+
+    # -- the worker ----------------------------------------------------------
+    def new(self, cls: str, *args, **kwargs):
+        """Construct ``cls(*args, **kwargs)`` in the worker; returns a remote object."""
+        return self.session.new(cls, *args, **kwargs)
+
+    def func(self, name: str, *args, **kwargs):
+        """Call the submission's module-level function ``name``."""
+        return self.session.func(name, *args, **kwargs)
+
+    def network(self, sizes, *, output_sigmoid=False, params=None):
+        """Build the student's ``Network`` of ``Linear``/``Sigmoid`` layers and set its parameters.
+
+        Parameters
+        ----------
+        sizes : sequence of int
+            Layer widths, e.g. ``(2, 4, 2)``.
+        output_sigmoid : bool
+            Put a ``Sigmoid`` after the last ``Linear`` too.
+        params : list of ndarray, optional
+            ``[W0, b0, W1, b1, ...]`` to assign (the grader always supplies them).
+
+        Returns
+        -------
+        (network, linears) : remote objects
+        """
+        layers, linears = [], []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            linear = self.new("Linear", int(fan_in), int(fan_out))
+            linears.append(linear)
+            layers.append(linear)
+            if i < len(sizes) - 2 or output_sigmoid:
+                layers.append(self.new("Sigmoid"))
+        if params is not None:
+            for linear, (W, b) in zip(linears, zip(params[0::2], params[1::2])):
+                linear.set("W", np.array(W, dtype=np.float64))
+                linear.set("b", np.array(b, dtype=np.float64))
+        return self.new("Network", layers), linears
+
+    # -- validation and comparison ------------------------------------------
+    def array(self, value, *, call: str, shape) -> np.ndarray:
+        """Validate an array the student returned (type, dtype, exact shape)."""
+        return validate_array(value, call=call, shape=tuple(shape))
+
+    def scalar(self, value, *, call: str) -> float:
+        """Validate a float the student returned."""
+        return validate_scalar(value, call=call)
+
+    def compare(self, yours, expected, *, key: str, call: str, quantity: str, fix: str = "",
+                inputs: dict | None = None, rtol: float | None = None):
+        """Record an observation and require ``yours`` to match ``expected``.
+
+        Parameters
+        ----------
+        key : str
+            Observation name for the diagnosis detectors (e.g. ``"forward"``, ``"dW"``).
+        call, quantity, fix : str
+            Message parts: the call made, what it computes, how to fix a mismatch.
+        inputs : dict, optional
+            Arrays the call was made with.
+        """
+        observation = Observation(yours=None, reference=expected, inputs=dict(inputs or {}))
+        self.observations[key] = observation
+        expected_array = np.asarray(expected, dtype=np.float64)
+        try:
+            if expected_array.ndim == 0:
+                observation.yours = self.scalar(yours, call=call)
+            else:
+                # Keep whatever numeric array came back, even of the wrong shape,
+                # so detectors can recognise e.g. a (n, out) bias gradient.
+                raw = np.asarray(yours) if yours is not None and not isinstance(yours, list) else None
+                observation.yours = raw if raw is not None and raw.dtype.kind in "fiub" else None
+        except CheckFailed:
+            pass
+        return assert_close(yours, expected, call=call, quantity=quantity, fix=fix,
+                            rtol=self.rtol if rtol is None else rtol, atol_scale=self.atol_scale)
+
+    def observe(self, key: str, yours, reference, **inputs) -> None:
+        """Record numbers for the detectors without comparing them."""
+        self.observations[key] = Observation(yours=yours, reference=reference, inputs=inputs)

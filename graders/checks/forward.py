@@ -1,0 +1,114 @@
+"""Forward values of every layer and loss, against fixtures from the reference."""
+from __future__ import annotations
+
+import numpy as np
+
+from graders.checks.compare import CheckFailed
+from graders.checks.registry import check
+
+BOTH = ("public", "hidden")
+
+
+def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = ""):
+    f = ctx.fixture(fixture)
+    layer = ctx.new(cls)
+    yours = layer.call("forward", f[arg])
+    ctx.compare(yours, f[out], key="forward", call=f"{cls}().forward({arg}) with {arg} of shape {f[arg].shape}",
+                quantity=quantity, fix=fix, inputs={arg: f[arg]})
+
+
+@check("forward.sigmoid", name="Sigmoid forward values", group="forward",
+       needs_api=("Sigmoid.forward",), variants=BOTH)
+def sigmoid_forward(ctx):
+    _layer_forward(ctx, "Sigmoid", "sigmoid", "x", "y", "sigmoid outputs",
+                   fix="return 1 / (1 + np.exp(-x)) elementwise.")
+
+
+@check("forward.sigmoid_extreme", name="Sigmoid at extreme inputs (+/-1000)", group="forward",
+       needs_api=("Sigmoid.forward",), variants=BOTH)
+def sigmoid_extreme(ctx):
+    _layer_forward(ctx, "Sigmoid", "sigmoid_extreme", "x", "y", "sigmoid outputs for |x| up to 1000",
+                   fix="np.exp(-x) overflows for x < -709; compute e = np.exp(-np.abs(x)) and use "
+                       "1/(1+e) where x >= 0 and e/(1+e) where x < 0.")
+
+
+@check("forward.softmax", name="Softmax forward values", group="forward",
+       needs_api=("Softmax.forward",), variants=BOTH)
+def softmax_forward(ctx):
+    _layer_forward(ctx, "Softmax", "softmax", "z", "s", "softmax probabilities",
+                   fix="exponentiate and divide each ROW by its sum: np.sum(e, axis=1, keepdims=True).")
+
+
+@check("forward.softmax_extreme", name="Softmax of logits of magnitude 1000", group="forward",
+       needs_api=("Softmax.forward",), variants=BOTH)
+def softmax_extreme(ctx):
+    _layer_forward(ctx, "Softmax", "softmax_extreme", "z", "s", "softmax probabilities for |z| ~ 1000",
+                   fix="subtract each row's maximum before np.exp: z - z.max(axis=1, keepdims=True); "
+                       "softmax is unchanged by this shift and exp can no longer overflow.")
+
+
+@check("forward.softmax_square", name="Softmax of a square batch (n == k)", group="forward",
+       needs_api=("Softmax.forward",), variants=BOTH)
+def softmax_square(ctx):
+    _layer_forward(ctx, "Softmax", "softmax_square", "z", "s", "softmax probabilities of a 4x4 batch",
+                   fix="reduce over axis=1 with keepdims=True; an (n,) max or sum broadcasts along "
+                       "the wrong axis, which goes unnoticed only when n == k.")
+
+
+@check("forward.linear", name="Linear forward values", group="forward",
+       needs_api=("Linear.forward",), variants=BOTH)
+def linear_forward(ctx):
+    f = ctx.fixture("linear")
+    fan_in, fan_out = f["W"].shape
+    layer = ctx.new("Linear", fan_in, fan_out)
+    layer.set("W", f["W"])
+    layer.set("b", f["b"])
+    yours = layer.call("forward", f["x"])
+    ctx.compare(yours, f["y"], key="forward", call=f"Linear({fan_in}, {fan_out}).forward(x) with W, b set",
+                quantity="outputs x @ W + b", inputs={"x": f["x"], "W": f["W"], "b": f["b"]},
+                fix="return x @ self.W + self.b (W has shape (in_features, out_features)).")
+
+
+def _loss_forward(ctx, cls: str, fixture: str, first: str, quantity: str, fix: str):
+    f = ctx.fixture(fixture)
+    loss = ctx.new(cls)
+    yours = loss.call("forward", f[first], f["target"])
+    ctx.compare(yours, f["loss"], key="forward", call=f"{cls}().forward({first}, target)",
+                quantity=quantity, fix=fix, inputs={first: f[first], "target": f["target"]})
+
+
+@check("forward.mse", name="MSELoss value", group="forward", needs_api=("MSELoss.forward",), variants=BOTH)
+def mse_forward(ctx):
+    _loss_forward(ctx, "MSELoss", "mse", "pred", "the mean squared error",
+                  "return np.mean((pred - target) ** 2): the mean over all n*d elements.")
+
+
+@check("forward.cross_entropy", name="CrossEntropyLoss value, with zero probabilities", group="forward",
+       needs_api=("CrossEntropyLoss.forward",), variants=BOTH)
+def cross_entropy_forward(ctx):
+    _loss_forward(ctx, "CrossEntropyLoss", "cross_entropy", "probs",
+                  "the cross-entropy (one probability off the true class is exactly 0)",
+                  "return -np.sum(target * np.log(np.clip(probs, 1e-12, 1.0))) / n (natural log, mean over "
+                  "samples); 0 * log(0) must count as 0.")
+    f = ctx.fixture("cross_entropy_zero")
+    loss = ctx.new("CrossEntropyLoss")
+    yours = loss.call("forward", f["probs"], f["target"])
+    value = ctx.scalar(yours, call="CrossEntropyLoss().forward(probs, target)")
+    ctx.observe("zero_true_class", value, float(f["loss"]), probs=f["probs"], target=f["target"])
+    if not np.isfinite(value):
+        raise CheckFailed(
+            f"CrossEntropyLoss().forward(probs, target) returned {value} when a probability on the true "
+            f"class is exactly 0; expected the finite value {float(f['loss']):.6g} (probabilities clipped "
+            "to [1e-12, 1]). Fix: clip probs before np.log.")
+    ctx.compare(yours, f["loss"], key="forward_zero", call="CrossEntropyLoss().forward(probs, target)",
+                quantity="the cross-entropy with a zero probability on a true class",
+                fix="clip probabilities to [1e-12, 1] before the log, as docs/API.md specifies.")
+
+
+@check("forward.softmax_ce", name="SoftmaxCrossEntropyLoss value", group="forward",
+       needs_api=("SoftmaxCrossEntropyLoss.forward",), variants=BOTH)
+def softmax_ce_forward(ctx):
+    _loss_forward(ctx, "SoftmaxCrossEntropyLoss", "softmax_ce", "logits",
+                  "the softmax cross-entropy of the logits",
+                  "compute log-softmax as z - m - log(sum(exp(z - m))) per row (m = row max) and return "
+                  "the mean over samples of -sum(target * log_softmax).")

@@ -1,0 +1,42 @@
+"""The grader's own forward pass, used to score parameters read back from a worker.
+
+Training checks let the student's code train but never let it report its own
+accuracy: the grader reads the parameters back and evaluates them here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def init_params(sizes, rng: np.random.Generator) -> list[np.ndarray]:
+    """Initial ``[W0, b0, W1, b1, ...]`` drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1.0 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, size=(fan_in, fan_out)))
+        params.append(rng.uniform(-bound, bound, size=fan_out))
+    return params
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)) written with tanh, which cannot overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def mlp_outputs(params, x: np.ndarray, *, output_sigmoid: bool) -> np.ndarray:
+    """Outputs of the sigmoid MLP ``params`` (logits unless ``output_sigmoid``)."""
+    h = np.asarray(x, dtype=np.float64)
+    layers = list(zip(params[0::2], params[1::2]))
+    for i, (W, b) in enumerate(layers):
+        h = h @ W + b
+        if i < len(layers) - 1 or output_sigmoid:
+            h = logistic(h)
+    return h
+
+
+def predictions(params, x: np.ndarray, *, output_sigmoid: bool) -> np.ndarray:
+    """Class predictions: argmax of the outputs, or output > 0.5 for a single sigmoid output."""
+    out = mlp_outputs(params, x, output_sigmoid=output_sigmoid)
+    if out.shape[1] == 1:
+        return (out[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(out, axis=1)

@@ -1,0 +1,144 @@
+"""Plain-text terminal rendering of a :class:`~graders.results.Report`.
+
+Layout::
+
+    nngrade 0.1.0 report (mode: grade)
+    Submission: alice.py (py, sha256 0123456789ab)
+    Sandbox: bwrap
+    Score: 7/12 points
+    Loader warning: ...
+
+    == forward ==
+    FAIL    0/3  Sigmoid forward [forward.sigmoid]
+        called sigmoid(z), expected ..., saw ...
+        >> Likely cause: Gradient sign flipped
+           ...
+           Evidence: yours = -1.000 x reference on 6/6 inputs
+        Printed during this check:
+          | ...
+
+    Summary: 7/12 points - 3 passed, 2 failed, 1 timeout
+
+Output is deterministic and uses ANSI colours only when ``color=True``.
+"""
+from __future__ import annotations
+
+from graders.render._common import (
+    STATUS_LABELS,
+    diagnosis_lines,
+    groups_in_order,
+    hidden_line,
+    points_fraction,
+    status_counts_text,
+    truncate_text,
+)
+from graders.results import CheckResult, Report
+
+#: ANSI SGR codes per status, used when ``color=True``.
+STATUS_COLORS = {
+    "passed": "32",
+    "failed": "31",
+    "error": "35",
+    "timeout": "33",
+    "not_run": "2",
+}
+BOLD = "1"
+
+#: Width of the status column (the longest label is ``NOT RUN``).
+LABEL_WIDTH = max(len(label) for label in STATUS_LABELS.values())
+
+#: Indentation of everything shown under a check's status line.
+BODY = "    "
+
+#: Average characters per captured line allowed before the text is cut.
+MAX_LINE_CHARS = 200
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _header(report: Report, color: bool) -> list[str]:
+    sub = report.submission
+    details = sub.kind + (f", sha256 {sub.sha256[:12]}" if sub.sha256 else "")
+    sandbox = report.environment.get("sandbox", {})
+    lines = [
+        _paint(f"nngrade {report.kit_version} report (mode: {report.mode})", BOLD, color),
+        f"Submission: {sub.id} ({details})",
+        f"Sandbox: {sandbox.get('level', 'unknown')}",
+    ]
+    lines.extend(f"  note: {note}" for note in sandbox.get("notes", []))
+    lines.append(f"Score: {points_fraction(report.score, report.max_score)} points")
+    for warning in sub.warnings:
+        lines.append(f"Loader warning: {warning}")
+    if sub.error:
+        lines.append(_paint("Submission error: the submission could not be loaded", STATUS_COLORS["failed"], color))
+        lines.extend(BODY + line for line in sub.error.splitlines())
+    return lines
+
+
+def _printed_lines(title: str, text: str, max_output_lines: int, indent: str) -> list[str]:
+    """Title line, then the truncated text with every line prefixed ``indent + "  | "``."""
+    if not text.strip():
+        return []
+    kept = truncate_text(text, max_lines=max_output_lines, max_chars=max_output_lines * MAX_LINE_CHARS)
+    return [indent + title] + [indent + "  | " + line for line in kept.splitlines()]
+
+
+def _check_lines(
+    check: CheckResult, points_width: int, *, student_view: bool, color: bool, max_output_lines: int
+) -> list[str]:
+    label = f"{STATUS_LABELS[check.status]:<{LABEL_WIDTH}}"
+    points = f"{points_fraction(check.points, check.max_points):>{points_width}}"
+    title = f"{check.name} [{check.id}]" + (" (hidden)" if check.hidden else "")
+    lines = [f"{_paint(label, STATUS_COLORS[check.status], color)} {points}  {title}"]
+    if check.hidden and student_view:
+        return lines + [BODY + hidden_line(check)]
+    lines.extend(BODY + line for line in check.message.splitlines())
+    for diagnosis in check.diagnoses:
+        first, *rest = diagnosis_lines(diagnosis)
+        lines.append(BODY + _paint(">> " + first, BOLD, color))
+        lines.extend(BODY + "   " + line for line in rest)
+    lines.extend(_printed_lines("Printed during this check:", check.output, max_output_lines, BODY))
+    return lines
+
+
+def render_text(
+    report: Report, *, student_view: bool = False, color: bool = False, max_output_lines: int = 15
+) -> str:
+    """Render a report as readable terminal text.
+
+    Parameters
+    ----------
+    report : Report
+        The grading run.
+    student_view : bool, default False
+        Show hidden checks as their status, points and the generic
+        ``"Hidden test: x/y points"`` line only: no message, diagnoses or
+        captured printing.
+    color : bool, default False
+        Colour status markers and headings with ANSI escapes.
+    max_output_lines : int, default 15
+        Lines of captured printing shown per check (and for import time).
+
+    Returns
+    -------
+    str
+        The rendering, without a trailing newline.
+    """
+    lines = _header(report, color)
+    lines.extend(_printed_lines("Printed at import time:", report.output, max_output_lines, ""))
+    if not report.checks:
+        lines += ["", "No checks were run."]
+    width = max((len(points_fraction(c.points, c.max_points)) for c in report.checks), default=0)
+    for group, checks in groups_in_order(report.checks):
+        lines += ["", _paint(f"== {group} ==", BOLD, color)]
+        for check in checks:
+            lines.extend(
+                _check_lines(check, width, student_view=student_view, color=color, max_output_lines=max_output_lines)
+            )
+    lines += [
+        "",
+        f"Summary: {points_fraction(report.score, report.max_score)} points - {status_counts_text(report.checks)}",
+    ]
+    return "\n".join(lines)
