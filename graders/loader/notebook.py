@@ -1,0 +1,316 @@
+"""Turn a Jupyter notebook into one importable module, without running any of it.
+
+The code cells are concatenated in order into ``nngrade_submission.py``; each
+cell starts with a marker comment ``# %% nngrade cell N`` (N counts every
+cell of the notebook, markdown included, from 1) so that a line of the module
+can be mapped back to its cell with :func:`locate_notebook_line`. Markdown and
+raw cells are ignored.
+
+IPython-only syntax is dropped and listed in the warnings, never run:
+
+* a cell whose first non-blank line starts with ``%%`` (a cell magic) is dropped whole,
+  except ``%%time`` and ``%%capture``, whose body runs as ordinary Python in
+  Jupyter: only their magic line is dropped;
+* a line starting with ``!`` (shell command) or ``%`` (line magic), after indentation;
+* an assignment from one, such as ``files = !ls`` or ``t = %timeit -o f()``;
+* a help query such as ``np.dot?`` or ``?np.dot``;
+* a statement that is just a ``get_ipython()...`` call (what exported notebooks
+  contain for magics). Any other use of ``get_ipython`` is kept and warned about,
+  since it raises ``NameError`` when graded.
+
+Lines inside multi-line strings, open brackets or backslash continuations are
+never dropped (``"%d" \\n % x`` stays). A dropped line becomes
+``pass  # nngrade dropped: ...`` at the same indentation, so line numbers within a
+cell are unchanged and an emptied block stays valid.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tokenize
+import warnings as warnings_module
+
+import nbformat
+
+from .common import SubmissionError, format_syntax_error
+
+CELL_MARKER = "# %% nngrade cell {}"
+_MARKER_RE = re.compile(r"^# %% nngrade cell (\d+)$")
+_LINE_SPLIT_RE = re.compile(r"\r\n|\r|\n")
+_ASSIGN_RE = re.compile(
+    r"^[A-Za-z_][\w.]*(\[[^\]]*\])?(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*([!%])"
+)
+_HELP_RE = re.compile(r"^(\?{1,2}\s*[A-Za-z_][\w.]*|[A-Za-z_][\w.]*\?{1,2})$")
+_SHOWN_CHARS = 80
+#: Cell magics whose body runs as ordinary Python in the notebook's namespace.
+PYTHON_BODY_CELL_MAGICS = ("time", "capture")
+
+
+def _shown(text: str) -> str:
+    text = "".join(c if c.isprintable() else "?" for c in text.strip())
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def locate_notebook_line(module_source: str, lineno: int) -> tuple[int, int] | None:
+    """Map a line of a module converted from a notebook back to ``(cell, line)``.
+
+    Parameters
+    ----------
+    module_source : str
+        Text of the generated ``nngrade_submission.py``.
+    lineno : int
+        1-based line number in that text, e.g. from a traceback.
+
+    Returns
+    -------
+    tuple of int or None
+        Cell number (1-based, all cells counted) and 1-based line within the cell,
+        or None when the line is not inside a cell.
+    """
+    lines = module_source.splitlines()
+    if not 1 <= lineno <= len(lines):
+        return None
+    for index in range(lineno - 1, -1, -1):
+        match = _MARKER_RE.match(lines[index])
+        if match:
+            offset = lineno - 1 - index
+            return (int(match.group(1)), offset) if offset >= 1 else None
+    return None
+
+
+def _starts_fresh_statement(kept: list[str]) -> bool:
+    """True when the code in `kept` ends outside any bracket, string or continuation."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(kept) + "\n").readline):
+            pass
+    except tokenize.TokenError as exc:
+        return "multi-line" not in str(exc.args[0] if exc.args else exc)
+    except (SyntaxError, ValueError):
+        return True
+    return True
+
+
+def _classify(stripped: str) -> str | None:
+    """Name the IPython construct on a line that starts a statement, or None for Python."""
+    if stripped.startswith("!"):
+        return "shell command"
+    if stripped.startswith("%"):
+        return "line magic"
+    match = _ASSIGN_RE.match(stripped)
+    if match:
+        return "shell assignment" if match.group(3) == "!" else "magic assignment"
+    if _HELP_RE.match(stripped):
+        return "help query"
+    return None
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _drop_escapes(lines: list[str], cell: int, warnings: list[str]) -> list[str]:
+    kept: list[str] = []
+    continuing = False
+    for number, line in enumerate(lines, start=1):
+        if continuing:
+            kept.append(f"{_indent(line)}# nngrade dropped (continued): {_shown(line)}")
+            continuing = line.rstrip().endswith("\\")
+            continue
+        what = _classify(line.strip()) if line.strip() else None
+        if what and _starts_fresh_statement(kept):
+            warnings.append(f"cell {cell}, line {number}: dropped {what} `{_shown(line)}`")
+            kept.append(f"{_indent(line)}pass  # nngrade dropped: {_shown(line)}")
+            continuing = line.rstrip().endswith("\\")
+        else:
+            kept.append(line)
+    return kept
+
+
+def _is_get_ipython_call(node: ast.AST) -> bool:
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        inner = node.func if isinstance(node, ast.Call) else node.value
+        if isinstance(node, ast.Call) and isinstance(inner, ast.Name) and inner.id == "get_ipython":
+            return True
+        node = inner
+    return False
+
+
+def _drop_get_ipython(lines: list[str], cell: int, warnings: list[str]) -> list[str]:
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError):
+        return lines
+    lines = list(lines)
+    handled_rows: set[int] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Expr) and _is_get_ipython_call(node.value)):
+            continue
+        first, last = node.lineno, node.end_lineno or node.lineno
+        # ast column offsets count UTF-8 bytes
+        before = lines[first - 1].encode("utf-8")[: node.col_offset].decode("utf-8", "replace")
+        after = lines[last - 1].encode("utf-8")[node.end_col_offset or 0 :].decode("utf-8", "replace")
+        if before.strip() or (after.strip() and not after.strip().startswith("#")):
+            continue
+        warnings.append(f"cell {cell}, line {first}: dropped IPython call `{_shown(lines[first - 1])}`")
+        indent = _indent(lines[first - 1])
+        lines[first - 1] = f"{indent}pass  # nngrade dropped: {_shown(lines[first - 1])}"
+        for row in range(first + 1, last + 1):
+            lines[row - 1] = f"{indent}# nngrade dropped (continued): {_shown(lines[row - 1])}"
+        handled_rows.update(range(first, last + 1))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "get_ipython" and node.lineno not in handled_rows:
+            warnings.append(
+                f"cell {cell}, line {node.lineno}: `get_ipython` does not exist when graded; "
+                f"`{_shown(lines[node.lineno - 1])}` will raise NameError if it runs"
+            )
+            handled_rows.add(node.lineno)
+    return lines
+
+
+def convert_cell(source: str, cell: int, warnings: list[str]) -> list[str]:
+    """Convert the source of one code cell into module lines (see the module rules).
+
+    Parameters
+    ----------
+    source : str
+        The cell's source.
+    cell : int
+        Cell number used in warnings.
+    warnings : list of str
+        Receives one note per dropped construct.
+
+    Returns
+    -------
+    list of str
+        One output line per source line, or a single comment line for a dropped cell magic.
+    """
+    lines = _LINE_SPLIT_RE.split(source)
+    if lines and lines[-1] == "":
+        lines.pop()
+    first_row = next((row for row, line in enumerate(lines) if line.strip()), None)
+    first = lines[first_row].strip() if first_row is not None else ""
+    if first.startswith("%%"):
+        magic = (first[2:].split() or [""])[0]
+        if magic not in PYTHON_BODY_CELL_MAGICS:
+            warnings.append(
+                f"cell {cell}: dropped cell magic `{_shown(first)}` (whole cell, {len(lines)} lines)"
+            )
+            return [f"# nngrade dropped the whole cell: cell magic {_shown(first)}"]
+        warnings.append(
+            f"cell {cell}, line {first_row + 1}: dropped cell magic `{_shown(first)}`; "
+            "the rest of the cell is kept as Python"
+        )
+        head = lines[: first_row] + [f"pass  # nngrade dropped: {_shown(first)}"]
+        rest = _drop_escapes(head + lines[first_row + 1 :], cell, warnings)
+        return _drop_get_ipython(rest, cell, warnings)
+    return _drop_get_ipython(_drop_escapes(lines, cell, warnings), cell, warnings)
+
+
+def _path_text(path: list) -> str:
+    """``["cells", 3, "source"]`` -> ``"cell 4, field source"``; others joined by dots."""
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        rest = ".".join(str(part) for part in path[2:])
+        return f"cell {path[1] + 1}" + (f", field {rest}" if rest else "")
+    return ".".join(str(part) for part in path)
+
+
+def read_notebook(data: bytes, display: str) -> nbformat.NotebookNode:
+    """Parse and validate notebook bytes as nbformat 4.
+
+    Raises
+    ------
+    SubmissionError
+        With a one-sentence summary when the bytes are not UTF-8, not JSON or not a
+        valid notebook.
+    """
+    def fail(reason: str) -> SubmissionError:
+        return SubmissionError(f"notebook {display} {reason}", kind="notebook")
+
+    if not data.strip():
+        raise fail("is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(f"is not valid UTF-8 text (byte {exc.start})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(
+            f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "was it saved completely?"
+        ) from None
+    except RecursionError:
+        raise fail("is not valid JSON (nested too deeply)") from None
+    if not isinstance(raw, dict):
+        raise fail(f"is not a valid notebook: its JSON is a {type(raw).__name__}, not an object")
+    with warnings_module.catch_warnings():
+        warnings_module.simplefilter("ignore")
+        try:
+            notebook = nbformat.convert(nbformat.reader.reads(text), 4)
+            nbformat.validate(notebook)
+        except nbformat.ValidationError as exc:
+            message = _shown(str(getattr(exc, "message", exc)).splitlines()[0])
+            where = _path_text(list(getattr(exc, "absolute_path", []) or []))
+            raise fail(f"is not a valid notebook: {message}" + (f" (in {where})" if where else "")) from None
+        except Exception as exc:  # nbformat fails on malformed input in many ways
+            reason = _shown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            raise fail(f"is not a valid notebook: {reason}") from None
+    return notebook
+
+
+def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
+    """Convert notebook bytes into the text of ``nngrade_submission.py``.
+
+    Parameters
+    ----------
+    data : bytes
+        The ``.ipynb`` file content.
+    display : str
+        Notebook name in messages, e.g. ``"hw.ipynb"``.
+    warnings : list of str
+        Receives one note per dropped magic or shell line.
+
+    Returns
+    -------
+    str
+        Module source, already syntax-checked.
+
+    Raises
+    ------
+    SubmissionError
+        For unreadable notebooks, notebooks without code, and syntax errors (named by
+        cell and line).
+    """
+    notebook = read_notebook(data, display)
+    safe_name = _shown(display)
+    out = [
+        f"# Generated by nngrade from {safe_name}: its code cells in order.",
+        "# IPython magics and shell commands were dropped, never run (see the loader warnings).",
+    ]
+    has_code = False
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        converted = convert_cell(source, number, warnings)
+        has_code = has_code or any(
+            line.strip() and not line.lstrip().startswith(("#", "pass  # nngrade")) for line in converted
+        )
+        out += ["", CELL_MARKER.format(number), *converted]
+    if not has_code:
+        raise SubmissionError(f"notebook {display} has no Python code in its code cells", kind="notebook")
+    module = "\n".join(out) + "\n"
+    if "\0" in module:
+        raise SubmissionError(f"SyntaxError in {display}: a code cell contains a null character", kind="notebook")
+    try:
+        ast.parse(module, filename=display)
+    except SyntaxError as exc:
+        located = locate_notebook_line(module, exc.lineno or 0)
+        where = f"{display} cell {located[0]}, line {located[1]}" if located else display
+        raise SubmissionError(format_syntax_error(exc, where), kind="notebook") from None
+    except (RecursionError, MemoryError):
+        raise SubmissionError(f"{display} is too deeply nested to be parsed", kind="notebook") from None
+    return module
