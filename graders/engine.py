@@ -26,6 +26,7 @@ from graders.results import CheckResult, Report
 from graders.sandbox import (Limits, ProtocolError, SandboxUnavailable, StudentError, WorkerCrashed,
                              WorkerSession, WorkerTimeout, probe_isolation)
 
+WORKER_DIR = "/nngrade/"  # the folder of the worker's own programs, at every sandbox level
 INFRASTRUCTURE = "grader infrastructure error (not a fault of the submission; please report it): "
 
 
@@ -76,13 +77,19 @@ def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckConte
     except NotRun as exc:
         return "not_run", 0.0, f"not run: {exc}", ctx
     except StudentError as exc:
-        return "error", 0.0, f"your code raised {exc.describe()}", ctx
+        if exc.type == "NotImplementedError":
+            return "failed", 0.0, f"not implemented yet: {exc.message or 'NotImplementedError'}", ctx
+        return "error", 0.0, describe_student_error(exc), ctx
     except WorkerTimeout as exc:
         return "timeout", 0.0, f"{exc} Look for an infinite loop or a much slower computation than needed.", ctx
     except WorkerCrashed as exc:
         return "error", 0.0, f"the process running your code died: {exc}", ctx
     except ProtocolError as exc:
         return "error", 0.0, f"your code returned something that is not a plain numeric value: {exc}", ctx
+    except SandboxUnavailable:
+        raise
+    except Exception as exc:  # a grader bug must cost one check, never the report
+        return "error", 0.0, INFRASTRUCTURE + f"{type(exc).__name__}: {exc}", ctx
     if isinstance(outcome, Partial):
         return "failed", outcome.fraction, outcome.message, ctx
     return "passed", 1.0, "", ctx
@@ -198,6 +205,29 @@ def _run_checks(session, checks, config, diagnose, extras, mnist_state, report) 
         results.append(result)
         status_of[spec.id] = status
     return results
+
+
+def student_traceback(traceback: str) -> list[str]:
+    """The traceback's frames in the submission's files (the worker's own frames dropped)."""
+    kept, keep = [], True
+    for line in traceback.splitlines():
+        if line.startswith("  File "):
+            keep = WORKER_DIR not in line or "/submission/" in line
+        elif not line.startswith("  "):
+            keep = not line.startswith("Traceback")
+        if keep and line.strip():
+            kept.append(line)
+    return kept
+
+
+def describe_student_error(exc: StudentError, max_lines: int = 12) -> str:
+    """``your code raised T: message`` and the last lines of its traceback in the submission."""
+    text = f"your code raised {exc.type}: {exc.message}".rstrip(": ")
+    frames = student_traceback(exc.traceback)
+    if frames and frames[-1].startswith(exc.type):
+        frames = frames[:-1]  # the exception line repeats the first line of the message
+    frames = frames[-max_lines:]
+    return text + ("\nTraceback (most recent call last, in your code):\n" + "\n".join(frames) if frames else "")
 
 
 def _describe_error(error: dict) -> str:

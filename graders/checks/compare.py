@@ -83,14 +83,14 @@ def mismatch_report(yours: np.ndarray, expected: np.ndarray, *, rtol: float, ato
         lines = [f"non-finite values at different positions ({len(bad)} of {yours.size}):"]
         for index in bad[:MAX_LISTED]:
             i = tuple(int(v) for v in index)
-            lines.append(f"  {list(i)}: YOURS {yours[i]!r} vs REFERENCE {_fmt(expected[i])}")
+            lines.append(f"  {list(i)}: YOURS {_fmt(float(yours[i]))} vs REFERENCE {_fmt(float(expected[i]))}")
         return "\n".join(lines)
     both = finite_expected
     if not np.array_equal(yours[~both], expected[~both]):
         return "infinite values of different sign"
     scale = float(np.max(np.abs(expected[both]))) if both.any() else 0.0
     atol = max(atol_scale * scale, 1e-300)
-    diff = np.where(both, np.abs(yours - expected), 0.0)
+    diff = np.abs(np.where(both, yours, 0.0) - np.where(both, expected, 0.0))
     bad_mask = diff > atol + rtol * np.abs(np.where(both, expected, 0.0))
     if not bad_mask.any():
         return None

@@ -13,6 +13,7 @@ from graders.checks.compare import CheckFailed
 from graders.checks.context import Partial
 from graders.checks.registry import check
 from graders.evaluate import init_params, predictions
+from graders.sandbox import Rng
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_LABELS = np.array([0, 1, 1, 0])
@@ -93,7 +94,7 @@ def train_function(ctx):
     call = (f"train(network, loss, X, Y, epochs={epochs}, lr={lr}, batch_size={batch_size}, "
             f"rng=np.random.default_rng(seed)) on {f['x'].shape[0]} samples")
     history = ctx.func("train", net, ctx.new("SoftmaxCrossEntropyLoss"), f["x"], f["y"], epochs=epochs,
-                       lr=lr, batch_size=batch_size, rng=ctx.session.rng(int(f["rng_seed"])))
+                       lr=lr, batch_size=batch_size, rng=Rng(int(f["rng_seed"])))
     if isinstance(history, list):
         history = np.asarray([np.nan if v is None else v for v in history], dtype=float) \
             if all(isinstance(v, (int, float, type(None))) or np.ndim(v) == 0 for v in history) else None

@@ -15,8 +15,10 @@ def test_defaults_load_and_cover_every_registered_check():
 
     config = load_config()
     for spec in collect():
+        base = spec.id.removesuffix(".hidden")
+        assert base in config["checks"], f"{base} has no entry in default_config.toml"
         points, _ = check_settings(config, spec.id)
-        assert points > 0, f"{spec.id} has no points in default_config.toml"
+        assert points > 0 or base == "api.conformance", f"{spec.id} earns no points"
 
 
 def test_override_keeps_other_defaults(tmp_path):
