@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import reference
-
-REFERENCE_DIR = Path(reference.__file__).resolve().parent
+# The checkout's reference package (not imported: tests/reference/ would shadow it on sys.path).
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 MODULES = ("layers.py", "losses.py", "network.py")
 
 

@@ -55,9 +55,11 @@ def test_template_scores_zero_without_crashing():
     report = grade(TEMPLATE_DIR, mode="grade")
     validate_report(report.to_dict())
     assert report.score == 0
-    assert {c.status for c in report.checks} <= {"failed", "error", "not_run"}
+    # The API exists (a gate worth 0 points); every check worth points fails or does not run.
+    assert {c.status for c in report.checks if c.max_points > 0} <= {"failed", "not_run"}
     softmax = next(c for c in report.checks if c.id == "forward.softmax")
-    assert softmax.status == "error" and "NotImplementedError" in softmax.message
+    assert softmax.status == "failed"
+    assert softmax.message.startswith("not implemented yet: TODO: subtract each row's max")
 
 
 def test_missing_file_gives_a_complete_report(tmp_path):
@@ -86,11 +88,8 @@ def test_import_time_exit_and_fake_json_earn_nothing(tmp_path):
 
 
 def test_crash_in_one_method_costs_only_the_checks_that_call_it(tmp_path):
-    source = mutated_source((
-        '        """Per-sample Jacobian of the softmax at ``z`` (does not touch the cache).',
-        '        """Per-sample Jacobian of the softmax at ``z`` (does not touch the cache).\n'
-        '        import ctypes; ctypes.string_at(0)\n        """',
-    ))
+    source = mutated_source(("        saved = self.s\n",
+                             "        import ctypes; ctypes.string_at(0)\n        saved = self.s\n"))
     report = grade(write_submission(tmp_path, "segv.py", source))
     validate_report(report.to_dict())
     s = statuses(report)
@@ -101,9 +100,8 @@ def test_crash_in_one_method_costs_only_the_checks_that_call_it(tmp_path):
 
 def test_infinite_loop_times_out_and_grading_goes_on(tmp_path):
     source = mutated_source((
-        '        """Mean squared error over all elements: ``mean((pred - target) ** 2)``."""',
-        '        """Mean squared error over all elements: ``mean((pred - target) ** 2)``."""\n'
-        '        while True:\n            pass',
+        "        self.diff = pred - as_float_array(target)",
+        "        while True:\n            pass\n        self.diff = pred - as_float_array(target)",
     ))
     config_path = write_submission(tmp_path, "fast.toml", "[limits]\ncall_timeout = 1.0\n")
     report = grade(write_submission(tmp_path, "loop.py", source), config_path=config_path)
@@ -126,7 +124,7 @@ def test_student_precheck_hides_hidden_checks_and_exit_code(tmp_path):
     assert hidden_values, "the hidden twin of the gradient check should fail too"
     for message in hidden_values:
         for line in message.splitlines():
-            if " vs " in line:
+            if line.strip().startswith("[") and " vs " in line:  # a hidden expected value
                 assert line.strip() not in result.output
 
 
