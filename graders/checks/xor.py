@@ -49,6 +49,8 @@ def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
         result = ctx.session.train_steps(net, ctx.new(loss_name), XOR_X, targets, batches=batches, lr=lr)
         losses = ctx.array(result["losses"], call="the loss values of training", shape=(cfg["epochs"],))
         final = read_params(ctx, linears, sizes)
+        # The first seed's trained parameters, for decision-boundary plots.
+        ctx.data.setdefault("final_params", [p.tolist() for p in final])
         accuracy = float(np.mean(predictions(final, XOR_X, output_sigmoid=output_sigmoid) == XOR_LABELS))
         outcomes.append((seed, accuracy, losses[0], losses[-1]))
         curves.append(downsample(losses))

@@ -304,3 +304,20 @@ def test_a_forked_child_never_sends_a_reply(make_session):
     assert session.func("fork_and_return") == "parent"
     assert session.func("fine") == 4
     assert session.generation == 1
+
+
+def test_a_well_formed_forged_reply_is_still_validated(make_session):
+    session = make_session({"nn.py": """
+        import os, sys, time
+        def forge():
+            wire = sys.modules["_nngrade_protocol"]
+            # The first request of a fresh worker has id 1; claim an array that does not exist.
+            wire.write_frame(int(sys.argv[2]), {"id": 1, "ok": True, "value": {"t": "arr", "i": 9}}, [])
+            time.sleep(30)
+        def fine():
+            return 5
+    """})
+    with pytest.raises(ProtocolError, match="array index"):
+        session.func("forge")
+    assert session.func("fine") == 5
+    assert session.generation == 2

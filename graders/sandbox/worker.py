@@ -1,0 +1,336 @@
+"""Worker program: imports a submission and answers requests about it.
+
+Usage::
+
+    python -I -B -u worker.py IN_FD OUT_FD SUBMISSION_DIR ENTRY_MODULE
+
+Runs inside the sandbox next to a copy of ``protocol.py``. Everything the
+worker needs is imported *before* the submission directory is put on
+``sys.path``, so a student's ``numpy.py`` or ``json.py`` cannot shadow it.
+Requests and replies travel on the two dedicated file descriptors; the
+student's stdout and stderr are left to the grader's capture pipe.
+"""
+import importlib
+import importlib.util
+import inspect
+import json  # noqa: F401  (imported before the submission can shadow it)
+import os
+import sys
+import traceback
+
+import numpy as np
+
+
+def _load_protocol():
+    """Import the sibling protocol.py under a private name (not via sys.path)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.py")
+    spec = importlib.util.spec_from_file_location("_nngrade_protocol", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+protocol = _load_protocol()
+
+API_NAMES = (
+    "Sigmoid", "Softmax", "Linear", "MSELoss", "CrossEntropyLoss",
+    "SoftmaxCrossEntropyLoss", "Network", "train",
+)
+TEXT_CAP = 8192
+MAX_REQUEST_BYTES = 1 << 30
+
+
+def cap_text(text, limit=TEXT_CAP):
+    """Keep the head and tail of `text` within `limit` characters."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2 - 20
+    return f"{text[:half]}\n... [{len(text) - 2 * half} characters cut] ...\n{text[-half:]}"
+
+
+def describe_exception(exc, context=""):
+    """Turn any exception into the reply's error dict, never raising."""
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001 - a student __str__ may fail
+        message = "<the exception message could not be converted to text>"
+    try:
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except BaseException:  # noqa: BLE001
+        trace = ""
+    if context:
+        message = f"{context}: {message}"
+    return {"type": type(exc).__name__, "message": cap_text(message), "traceback": cap_text(trace)}
+
+
+class Worker:
+    """State of one worker: the imported module, object table and stored arrays."""
+
+    def __init__(self, in_fd, out_fd, submission_dir, entry):
+        self.in_fd, self.out_fd = in_fd, out_fd
+        self.submission_dir = os.path.realpath(submission_dir)
+        self.entry = entry
+        self.module = None
+        self.import_error = None
+        self.imported = False
+        self.objects = {}
+        self.ids_by_identity = {}
+        self.stored = {}
+        self.next_id = 1
+        self.pid = os.getpid()
+
+    # ----------------------------------------------------------------- import
+    def import_submission(self):
+        self.imported = True
+        sys.path.insert(0, self.submission_dir)
+        try:
+            self.module = importlib.import_module(self.entry)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit etc. are student faults
+            self.import_error = describe_exception(exc, f"importing {self.entry!r} failed")
+            if isinstance(exc, SyntaxError) and exc.lineno:
+                self.import_error["line"] = exc.lineno
+                self.import_error["file"] = os.path.basename(exc.filename or "")
+
+    # ----------------------------------------------------------------- values
+    def is_student_object(self, value):
+        module = sys.modules.get(type(value).__module__)
+        path = getattr(module, "__file__", None) or ""
+        return os.path.realpath(path).startswith(self.submission_dir + os.sep)
+
+    def register(self, value):
+        key = id(value)
+        if key in self.ids_by_identity:
+            return protocol.Ref(self.ids_by_identity[key], type(value).__name__)
+        ref_id, self.next_id = self.next_id, self.next_id + 1
+        self.objects[ref_id] = value
+        self.ids_by_identity[key] = ref_id
+        return protocol.Ref(ref_id, type(value).__name__)
+
+    def encode_result(self, value, blobs, what):
+        def fallback(item):
+            if self.is_student_object(item):
+                return protocol.encode(self.register(item))[0]
+            raise protocol.UnsupportedValue(
+                f"{what} an object of type {type(item).__name__!r}, expected a numpy array, "
+                "a number, a bool, None or a list of those"
+            )
+
+        try:
+            return protocol.encode(value, blobs, fallback=fallback)[0]
+        except protocol.UnsupportedValue as exc:
+            message = str(exc)
+            raise protocol.UnsupportedValue(message if message.startswith(what) else f"{what} {message}")
+
+    def decode_args(self, part, arrays):
+        return protocol.decode(part, arrays, tags={
+            "ref": lambda p: self.lookup(p.get("id")),
+            "rng": lambda p: np.random.default_rng(int(p["seed"])),
+            "stored": lambda p: np.array(self.stored_array(p.get("name")), copy=True),
+        })
+
+    def lookup(self, ref_id):
+        if ref_id not in self.objects:
+            raise LookupError(f"no object with id {ref_id} in this worker")
+        return self.objects[ref_id]
+
+    def stored_array(self, name):
+        if name not in self.stored:
+            raise LookupError(f"no stored array named {name!r}")
+        return self.stored[name]
+
+    # ----------------------------------------------------------------- operations
+    def op_hello(self, request, arrays):
+        names = {}
+        for name in API_NAMES:
+            if self.module is not None and hasattr(self.module, name):
+                names[name] = describe_api_object(getattr(self.module, name))
+        reply = {"names": names, "python": sys.version.split()[0], "numpy": np.__version__}
+        if self.import_error:
+            reply["import_error"] = self.import_error
+        return reply, "hello"
+
+    def module_attribute(self, name):
+        if self.module is None:
+            raise ImportError(self.import_error["message"] if self.import_error else "not imported")
+        if not isinstance(name, str) or name.startswith("_") or not hasattr(self.module, name):
+            raise AttributeError(f"the submission defines no {name!r}")
+        return getattr(self.module, name)
+
+    def op_new(self, request, arrays):
+        cls = self.module_attribute(request.get("cls"))
+        args, kwargs = self.call_arguments(request, arrays)
+        return self.register(cls(*args, **kwargs)), None
+
+    def op_call(self, request, arrays):
+        target = self.decode_args(request.get("obj"), arrays)
+        method = str(request.get("method"))
+        args, kwargs = self.call_arguments(request, arrays)
+        value = getattr(target, method)(*args, **kwargs)
+        return value, f"{type(target).__name__}.{method} returned"
+
+    def op_func(self, request, arrays):
+        name = request.get("name")
+        function = self.module_attribute(name)
+        args, kwargs = self.call_arguments(request, arrays)
+        return function(*args, **kwargs), f"{name} returned"
+
+    def op_getattr(self, request, arrays):
+        target = self.decode_args(request.get("obj"), arrays)
+        name = str(request.get("name"))
+        return getattr(target, name), f"attribute {name!r} of {type(target).__name__} is"
+
+    def op_setattr(self, request, arrays):
+        target = self.decode_args(request.get("obj"), arrays)
+        setattr(target, str(request.get("name")), self.decode_args(request.get("value"), arrays))
+        return None, None
+
+    def op_drop(self, request, arrays):
+        part = request.get("obj")
+        value = self.objects.pop(part.get("id") if isinstance(part, dict) else None, None)
+        self.ids_by_identity.pop(id(value), None)
+        return None, None
+
+    def op_store(self, request, arrays):
+        value = np.asarray(self.decode_args(request.get("value"), arrays))
+        scale = request.get("scale")
+        if scale is not None:
+            value = value.astype(np.float64) * self.decode_args(scale, arrays)
+        self.stored[str(request.get("name"))] = value
+        return None, None
+
+    def op_train_steps(self, request, arrays):
+        from_part = lambda key: self.decode_args(request.get(key), arrays)  # noqa: E731
+        net, loss, x, y = (from_part(key) for key in ("net", "loss", "x", "y"))
+        batches, lr = from_part("batches"), from_part("lr")
+        snapshot_steps = set(from_part("snapshots") or [])
+        losses, snapshots = [], []
+        for step, indices in enumerate(batches):
+            where = f"train_steps step {step}"
+            out = net.forward(x[indices])
+            value = loss.forward(out, y[indices])
+            net.backward(loss.backward())
+            if step in snapshot_steps:
+                pairs = [(copy_array(p, where), copy_array(g, where)) for p, g in net.parameters()]
+            net.step(lr)
+            losses.append(to_float(value, where))
+            if step in snapshot_steps:
+                updated = [copy_array(p, where) for p, _ in net.parameters()]
+                snapshots.append({
+                    "step": step, "params": [p for p, _ in pairs],
+                    "grads": [g for _, g in pairs], "updated": updated,
+                })
+        return {"losses": np.asarray(losses, dtype=np.float64), "snapshots": snapshots}, "train_steps"
+
+    def call_arguments(self, request, arrays):
+        args = self.decode_args(request.get("args", {"t": "list", "items": []}), arrays)
+        kwargs = self.decode_args(request.get("kwargs", {"t": "dict", "items": {}}), arrays)
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise protocol.ProtocolError("args must be a list and kwargs a dict")
+        return args, kwargs
+
+    # ----------------------------------------------------------------- loop
+    def handle(self, header, arrays):
+        request_id = header.get("id")
+        op = header.get("op")
+        if not self.imported:
+            self.import_submission()
+        handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
+        blobs = []
+        try:
+            if handler is None:
+                raise protocol.ProtocolError(f"unknown operation {str(op)[:40]!r}")
+            value, what = handler(header, arrays)
+            part = self.encode_result(value, blobs, what or f"{op} returned")
+            reply = {"id": request_id, "ok": True, "value": part}
+        except BaseException as exc:  # noqa: BLE001 - report everything, keep serving
+            blobs = []
+            reply = {"id": request_id, "ok": False, "error": describe_exception(exc)}
+        flush_standard_streams()
+        if os.getpid() != self.pid:
+            os._exit(0)  # a child forked by student code must never reply
+        protocol.write_frame(self.out_fd, reply, blobs)
+
+    def serve(self):
+        while True:
+            try:
+                header, arrays = protocol.read_frame(self.in_fd, MAX_REQUEST_BYTES)
+            except EOFError:
+                return
+            self.handle(header, arrays)
+
+
+def copy_array(value, where):
+    """Copy a parameter or gradient, refusing anything that is not numeric."""
+    array = np.array(value, copy=True)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: parameters() yielded a {type(value).__name__}, expected arrays")
+    return array
+
+
+def to_float(value, where):
+    """Convert a loss value to float, explaining what was returned if impossible."""
+    try:
+        return float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{where}: loss.forward returned {type(value).__name__}, expected a scalar ({exc})"
+        ) from None
+
+
+def safe_signature(target):
+    try:
+        return str(inspect.signature(target))[:1000]
+    except (TypeError, ValueError):
+        return "(?)"
+
+
+def describe_api_object(value):
+    """Describe a module attribute for the hello reply."""
+    if inspect.isclass(value):
+        methods = {}
+        for name in sorted(dir(value))[:500]:
+            if name.startswith("_") and name not in ("__init__", "__call__"):
+                continue
+            static = inspect.getattr_static(value, name, None)
+            if isinstance(static, (staticmethod, classmethod)) or inspect.isfunction(static):
+                methods[name] = safe_signature(getattr(value, name))
+        return {"kind": "class", "signature": safe_signature(value), "methods": methods}
+    if callable(value):
+        return {"kind": "function", "signature": safe_signature(value), "methods": {}}
+    return {"kind": "other", "signature": "", "methods": {}}
+
+
+def flush_standard_streams():
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a student may have replaced the stream
+            pass
+
+
+def close_other_fds(keep):
+    """Close every inherited descriptor except stdio and the protocol pair."""
+    for fd in sorted(int(name) for name in os.listdir("/proc/self/fd") if name.isdigit()):
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def main(argv):
+    in_fd, out_fd, submission_dir, entry = int(argv[1]), int(argv[2]), argv[3], argv[4]
+    close_other_fds({in_fd, out_fd})
+    worker = Worker(in_fd, out_fd, submission_dir, entry)
+    protocol.write_frame(out_fd, {"op": "ready", "pid": os.getpid(), "uid": os.getuid()}, [])
+    try:
+        worker.serve()
+    except BrokenPipeError:
+        pass
+    os._exit(0)  # skip interpreter teardown: student atexit hooks must not run
+
+
+if __name__ == "__main__":
+    main(sys.argv)
