@@ -5,6 +5,7 @@ import numpy as np
 
 from graders.checks.compare import CheckFailed
 from graders.checks.registry import check
+from graders.sandbox import StudentError
 
 BOTH = ("public", "hidden")
 FD_STEP = 1e-6
@@ -29,13 +30,23 @@ def _loss_gradient(ctx, cls: str, fixture: str, first: str, formula: str, fix: s
         raise CheckFailed(f"{cls}: moving {first} against your backward() did not lower your forward() loss "
                           f"({value:.6g} -> {moved:.6g}): the gradient is not a descent direction.")
     numeric = np.zeros_like(x)
+    probe = ctx.new(cls)
     for index in zip(*np.nonzero(np.abs(x) > 1e-4)):
         bumped = [x.copy(), x.copy()]
         bumped[0][index] += FD_STEP
         bumped[1][index] -= FD_STEP
-        values = [ctx.scalar(ctx.new(cls).call("forward", b, target), call=f"{cls}().forward") for b in bumped]
+        values = [ctx.scalar(probe.call("forward", b, target), call=f"{cls}().forward") for b in bumped]
         numeric[index] = (values[0] - values[1]) / (2 * FD_STEP)
     ctx.observe("fd", numeric, f["grad"])
+    informative = np.abs(numeric) > 1e-6 * max(float(np.max(np.abs(numeric))), 1e-300)
+    disagree = informative & (np.sign(numeric) != np.sign(grad))
+    if disagree.any():
+        index = tuple(int(i) for i in np.argwhere(disagree)[0])
+        raise CheckFailed(
+            f"{cls}: backward() disagrees in sign with central finite differences of your own forward() "
+            f"on {int(disagree.sum())} of {int(informative.sum())} elements (e.g. {list(index)}: backward "
+            f"{grad[index]:.6g}, finite difference {numeric[index]:.6g}). backward() must return the "
+            "gradient of the loss that forward() computes.")
     return grad
 
 
@@ -84,18 +95,46 @@ def _forward_backward(ctx, fixture):
        needs_api=("Network.forward", "Network.backward", "Linear.backward", "Sigmoid.backward"), variants=BOTH)
 def network_backward(ctx):
     for fixture, (sizes, _, loss_name) in NETWORKS.items():
-        f, _, linears, grad_in = _forward_backward(ctx, fixture)
+        f, net, linears, grad_in = _forward_backward(ctx, fixture)
         where = f"Network {'-'.join(map(str, sizes))} with {loss_name}: after forward and backward"
-        for layer, linear in enumerate(linears):
-            for attr, index in (("dW", 2 * layer), ("db", 2 * layer + 1)):
-                ctx.compare(linear.get(attr), f[f"g{index}"], key=f"{fixture}_{attr}{layer}",
-                            inputs={"x": f["x"], "y": f["y"], "params": _fixture_params(f), "layer": layer},
-                            call=f"{where}, layer {layer} {attr}", quantity=f"{attr} of Linear layer {layer}",
-                            fix="backward must pass each layer's returned gradient to the layer before it, "
-                                "in reverse order, without updating any weight.")
-        ctx.compare(grad_in, f["grad_in"], key=f"{fixture}_grad_in", call=f"{where}, the returned gradient",
-                    quantity="gradients with respect to the network input",
-                    fix="Network.backward must return what the first layer's backward returns.")
+        try:
+            for layer, linear in enumerate(linears):
+                for attr, index in (("dW", 2 * layer), ("db", 2 * layer + 1)):
+                    ctx.compare(linear.get(attr), f[f"g{index}"], key=f"{fixture}_{attr}{layer}",
+                                inputs={"x": f["x"], "y": f["y"], "params": _fixture_params(f), "layer": layer},
+                                call=f"{where}, layer {layer} {attr}", quantity=f"{attr} of Linear layer {layer}",
+                                fix="backward must pass each layer's returned gradient to the layer before it, "
+                                    "in reverse order, without updating any weight.")
+            ctx.compare(grad_in, f["grad_in"], key=f"{fixture}_grad_in", call=f"{where}, the returned gradient",
+                        quantity="gradients with respect to the network input",
+                        fix="Network.backward must return what the first layer's backward returns.")
+        except CheckFailed:
+            ctx.probe("step_probe", lambda: _step_probe(ctx, net, linears, f))
+            raise
+
+
+STEP_PROBE_LR = 0.1
+
+
+def _step_probe(ctx, net, linears, f):
+    """Which way ``Network.step`` moves parameters whose gradients failed the check (for the detectors)."""
+    names = [("W", "dW"), ("b", "db")]
+    shapes = [p.shape for p in _fixture_params(f)]
+    grads = [ctx.array(linears[i // 2].get(names[i % 2][1]), call="gradient", shape=shape)
+             for i, shape in enumerate(shapes)]
+    net.call("step", STEP_PROBE_LR)
+    after = [ctx.array(linears[i // 2].get(names[i % 2][0]), call="parameter", shape=shape)
+             for i, shape in enumerate(shapes)]
+    return after, _fixture_params(f), {"grads": grads, "lr": STEP_PROBE_LR}
+
+
+def _cached_inputs(linears):
+    """Each Linear's cached input ``x`` (docs/API.md), or None when a layer has none."""
+    try:
+        values = [linear.get("x") for linear in linears]
+    except StudentError:
+        return None
+    return values if all(isinstance(v, np.ndarray) for v in values) else None
 
 
 @check("gradients.step", name="SGD step moves each parameter by -lr * grad", group="gradients",
@@ -111,8 +150,12 @@ def sgd_step(ctx):
                           f"of length {len(pairs) if isinstance(pairs, list) else 'n/a'}.")
     before = _fixture_params(f)
     grads = [f[f"g{i}"] for i in range(4)]
+    cached = _cached_inputs(linears)
     net.call("step", lr)
     after = [linears[i // 2].get("W" if i % 2 == 0 else "b") for i in range(4)]
+    cached_after = _cached_inputs(linears) if cached is not None else None
+    if cached_after is not None:
+        ctx.observe("cached_inputs", cached_after, cached)
     for i, (p0, g, p1) in enumerate(zip(before, grads, after)):
         name = f"{'W' if i % 2 == 0 else 'b'} of Linear layer {i // 2}"
         ctx.compare(p1, p0 - lr * g, key=f"step{i}", inputs={"before": p0, "grad": g, "lr": lr},
