@@ -146,3 +146,13 @@ def test_reference_passes_the_precheck(monkeypatch, tmp_path):
     assert "FAIL" not in result.output and "ERROR" not in result.output
     text = render(grade(REFERENCE_DIR, mode="check"), "text", student_view=True)
     assert "hidden inputs" not in text
+
+
+def test_bundled_example_loses_only_the_softmax_derivative_checks():
+    report = grade(REFERENCE_DIR.parent / "fixtures" / "submissions" / "diagonal_softmax_jacobian.py")
+    validate_report(report.to_dict())
+    lost = {c.id.removesuffix(".hidden") for c in report.checks
+            if c.status != "passed" and c.group != "mnist"}
+    assert lost == {"jacobians.softmax_jacobian", "jacobians.softmax_backward"}
+    jacobian = next(c for c in report.checks if c.id == "jacobians.softmax_jacobian")
+    assert [d.id for d in jacobian.diagnoses] == ["softmax_jacobian_diagonal"]
