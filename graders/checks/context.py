@@ -10,12 +10,13 @@ the check fails.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from graders.checks.compare import CheckFailed, assert_close, validate_array, validate_scalar
 from graders.fixture_store import load_fixture
+from graders.sandbox import StudentError
 
 __all__ = ["CheckContext", "CheckFailed", "Partial", "Observation"]
 
@@ -159,3 +160,22 @@ class CheckContext:
     def observe(self, key: str, yours, reference, **inputs) -> None:
         """Record numbers for the detectors without comparing them."""
         self.observations[key] = Observation(yours=yours, reference=reference, inputs=inputs)
+
+    def probe(self, key: str, measure: Callable[[], tuple]) -> None:
+        """Record an extra observation for the detectors; exceptions of student code are ignored.
+
+        Parameters
+        ----------
+        key : str
+            Observation name.
+        measure : callable
+            Calls the student's code and returns ``(yours, reference, inputs)``.
+            If that code raises an exception or returns something that fails
+            validation, nothing is recorded and the check goes on. (A timeout
+            or crash still ends the check: the worker is gone.)
+        """
+        try:
+            yours, reference, inputs = measure()
+        except (CheckFailed, StudentError):
+            return
+        self.observations[key] = Observation(yours=yours, reference=reference, inputs=dict(inputs))

@@ -5,23 +5,41 @@ import numpy as np
 
 from graders.checks.compare import CheckFailed
 from graders.checks.registry import check
+from graders.evaluate import logistic
+from graders.sandbox import StudentError
 
 BOTH = ("public", "hidden")
 
 
-def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = ""):
+def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = "", probe=None):
     f = ctx.fixture(fixture)
     layer = ctx.new(cls)
     yours = layer.call("forward", f[arg])
+    if probe is not None:
+        probe(ctx)
     ctx.compare(yours, f[out], key="forward", call=f"{cls}().forward({arg}) with {arg} of shape {f[arg].shape}",
                 quantity=quantity, fix=fix, inputs={arg: f[arg]})
+
+
+#: Inputs at which the diagnosis detectors read the student's sigmoid.
+SIGMOID_PROBE = np.array([[0.0, 1.0, -1.0, 2.0]])
+
+
+def probe_sigmoid(ctx) -> None:
+    """Observe ``Sigmoid().forward`` at 0, 1, -1 and 2 (key ``"probe"``) for the detectors."""
+    def measure():
+        yours = ctx.array(ctx.new("Sigmoid").call("forward", SIGMOID_PROBE), call="Sigmoid().forward",
+                          shape=SIGMOID_PROBE.shape)
+        return yours, logistic(SIGMOID_PROBE), {"x": SIGMOID_PROBE}
+
+    ctx.probe("probe", measure)
 
 
 @check("forward.sigmoid", name="Sigmoid forward values", group="forward",
        needs_api=("Sigmoid.forward",), variants=BOTH)
 def sigmoid_forward(ctx):
     _layer_forward(ctx, "Sigmoid", "sigmoid", "x", "y", "sigmoid outputs",
-                   fix="return 1 / (1 + np.exp(-x)) elementwise.")
+                   fix="return 1 / (1 + np.exp(-x)) elementwise.", probe=probe_sigmoid)
 
 
 @check("forward.sigmoid_extreme", name="Sigmoid at extreme inputs (+/-1000)", group="forward",
@@ -29,7 +47,7 @@ def sigmoid_forward(ctx):
 def sigmoid_extreme(ctx):
     _layer_forward(ctx, "Sigmoid", "sigmoid_extreme", "x", "y", "sigmoid outputs for |x| up to 1000",
                    fix="np.exp(-x) overflows for x < -709; compute e = np.exp(-np.abs(x)) and use "
-                       "1/(1+e) where x >= 0 and e/(1+e) where x < 0.")
+                       "1/(1+e) where x >= 0 and e/(1+e) where x < 0.", probe=probe_sigmoid)
 
 
 @check("forward.softmax", name="Softmax forward values", group="forward",
@@ -112,3 +130,52 @@ def softmax_ce_forward(ctx):
                   "the softmax cross-entropy of the logits",
                   "compute log-softmax as z - m - log(sum(exp(z - m))) per row (m = row max) and return "
                   "the mean over samples of -sum(target * log_softmax).")
+
+
+#: (layer under test, the layer before it, the attribute where that layer caches its output).
+IN_PLACE_PROBES = (("Softmax", "Sigmoid", "y"), ("Sigmoid", "Softmax", "s"))
+
+
+def _cached_output(ctx, holder: str, attr: str, z, follower: str | None):
+    """``holder.attr`` after ``holder.forward(z)``, alone or followed by ``follower`` in a Network.
+
+    None when the layer keeps no array under that name.
+    """
+    first = ctx.new(holder)
+    if follower is None:
+        first.call("forward", z)
+    else:
+        ctx.new("Network", [first, ctx.new(follower)]).call("forward", z)
+    try:
+        value = first.get(attr)
+    except StudentError:
+        return None
+    return value if isinstance(value, np.ndarray) else None
+
+
+@check("forward.inputs_unchanged", name="Forward passes leave their input arrays unchanged", group="forward",
+       needs_api=("Sigmoid.forward", "Softmax.forward", "Network.forward"))
+def inputs_unchanged(ctx):
+    """Chain two layers in the student's Network and see whether the first one's cached output changed.
+
+    The worker hands every call fresh copies of the grader's arrays, so an
+    in-place write is only visible on an array the submission itself keeps:
+    the output that ``Sigmoid``/``Softmax`` cache (``y``/``s``, see
+    docs/API.md) and pass on to the next layer. A layer that caches under
+    another name, or a Network that copies between layers, is not tested.
+    """
+    z = ctx.fixture("softmax")["z"]
+    for layer, holder, attr in IN_PLACE_PROBES:
+        alone = _cached_output(ctx, holder, attr, z, None)
+        chained = _cached_output(ctx, holder, attr, z, layer)
+        if alone is None or chained is None or alone.shape != chained.shape:
+            continue
+        ctx.observe(f"{layer}_input", chained, alone, layer=layer, holder=holder, attr=attr)
+        if not np.array_equal(alone, chained, equal_nan=alone.dtype.kind == "f"):
+            changed = int(np.sum(alone != chained))
+            raise CheckFailed(
+                f"{layer}().forward modified the array it was given: in Network([{holder}(), {layer}()]), "
+                f"{holder}.{attr} (the {holder}'s cached output, which is {layer}'s input) changed on "
+                f"{changed}/{alone.size} elements when {layer}.forward ran, so {holder}.backward would use "
+                "corrupted values.\nFix: never write into an argument (`z -= ...`, `z[...] = ...`, "
+                "`np.exp(z, out=z)`); compute new arrays instead, e.g. shifted = z - z.max(axis=1, keepdims=True).")

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from graders.checks.compare import CheckFailed, mismatch_report
+from graders.checks.forward import SIGMOID_PROBE
 from graders.checks.registry import check
+from graders.evaluate import logistic
 
 BOTH = ("public", "hidden")
 FD_STEP = 1e-6
@@ -16,11 +18,21 @@ def softmax_jacobian(ctx):
     for fixture in ("softmax", "softmax_square"):
         f = ctx.fixture(fixture)
         yours = ctx.new("Softmax").call("jacobian", f["z"])
+        if ctx.spec.visibility == "public" and "sample" not in ctx.data:
+            _keep_sample(ctx, yours, f)
         ctx.compare(yours, f["jacobian"], key=f"jacobian_{fixture}", inputs={"z": f["z"], "s": f["s"]},
                     call=f"Softmax().jacobian(z) with z of shape {f['z'].shape}",
                     quantity="Jacobians J[i] = diag(s_i) - s_i s_i^T",
                     fix="return an (n, k, k) array with J[i] = np.diag(s[i]) - np.outer(s[i], s[i]); "
                         "do not sum it over an axis and keep the off-diagonal -s_i s_j terms.")
+
+
+def _keep_sample(ctx, yours, f) -> None:
+    """Store the first sample's Jacobian, yours and the reference's, for feedback plots (public fixtures only)."""
+    expected = f["jacobian"]
+    if isinstance(yours, np.ndarray) and yours.dtype.kind in "fiu" and yours.shape == expected.shape:
+        ctx.data["sample"] = {"z": f["z"][0].tolist(), "yours": yours[0].astype(np.float64).tolist(),
+                              "reference": expected[0].tolist()}
 
 
 @check("jacobians.softmax_backward", name="Softmax backward (J^T g)", group="jacobians",
@@ -29,7 +41,7 @@ def softmax_backward(ctx):
     for fixture in ("softmax", "softmax_square"):
         f = ctx.fixture(fixture)
         layer = ctx.new("Softmax")
-        layer.call("forward", f["z"])
+        ctx.observe(f"own_forward_{fixture}", layer.call("forward", f["z"]), f["s"], z=f["z"])
         yours = layer.call("backward", f["g"])
         ctx.compare(yours, f["grad_z"], key=f"backward_{fixture}",
                     inputs={"z": f["z"], "s": f["s"], "g": f["g"], "jacobian": f["jacobian"]},
@@ -43,8 +55,9 @@ def softmax_backward(ctx):
 def sigmoid_backward(ctx):
     f = ctx.fixture("sigmoid")
     layer = ctx.new("Sigmoid")
-    layer.call("forward", f["x"])
+    ctx.observe("own_forward", layer.call("forward", f["x"]), f["y"], x=f["x"])
     yours = layer.call("backward", f["g"])
+    ctx.probe("derivative_probe", lambda: _sigmoid_derivative(ctx))
     ctx.compare(yours, f["grad_x"], key="backward", inputs={"x": f["x"], "y": f["y"], "g": f["g"]},
                 call="Sigmoid().backward(g) after forward(x)", quantity="gradients grad_y * y * (1 - y)",
                 fix="use the output y cached by forward: return grad_y * y * (1 - y).")
@@ -59,6 +72,16 @@ def sigmoid_backward(ctx):
     if report:
         raise CheckFailed("Sigmoid().backward(g) disagrees with central finite differences of your own "
                           f"Sigmoid().forward:\n{report}")
+
+
+def _sigmoid_derivative(ctx):
+    """The student's sigmoid derivative at 0, 1, -1, 2 (backward of ones), for the detectors."""
+    layer = ctx.new("Sigmoid")
+    shape = SIGMOID_PROBE.shape
+    y = ctx.array(layer.call("forward", SIGMOID_PROBE), call="Sigmoid().forward", shape=shape)
+    slope = ctx.array(layer.call("backward", np.ones(shape)), call="Sigmoid().backward", shape=shape)
+    expected = logistic(SIGMOID_PROBE) * (1.0 - logistic(SIGMOID_PROBE))
+    return slope, expected, {"x": SIGMOID_PROBE, "y": y}
 
 
 @check("jacobians.linear_backward", name="Linear backward: dW, db and grad_x", group="jacobians",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 #: The check family modules, in run order.
-FAMILIES = ("api", "forward", "jacobians", "gradients", "xor", "mnist")
+FAMILIES = ("api", "forward", "jacobians", "gradients", "init", "xor", "mnist")
 GROUPS = FAMILIES
 
 

@@ -67,4 +67,4 @@ def test_duplicate_ids_are_rejected():
 def test_real_registry_is_valid_and_starts_with_api():
     specs = collect()
     assert specs[0].id == "api.conformance"
-    assert {s.group for s in specs} == {"api", "forward", "jacobians", "gradients", "xor", "mnist"}
+    assert {s.group for s in specs} == {"api", "forward", "jacobians", "gradients", "init", "xor", "mnist"}
