@@ -32,6 +32,8 @@ _NUMBERS = {
     ("limits", "output_cap_kb"): (int, 1, 1 << 20),
     ("tolerances", "rtol"): (float, 0, 1),
     ("tolerances", "atol_scale"): (float, 0, 1),
+    ("tolerances", "update_rtol"): (float, 0, 1),
+    ("tolerances", "training_drift"): (float, 0, 1),
     ("xor", "hidden_units"): (int, 2, 1024),
     ("xor", "epochs"): (int, 1, 100000),
     ("xor", "lr_softmax_ce"): (float, 1e-9, 1e3),

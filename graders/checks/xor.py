@@ -3,7 +3,9 @@
 The grader builds the network from the student's classes, supplies the initial
 parameters, chooses the batches (all four points, every step), lets the
 student's forward/loss/backward/step run in the worker, then reads the
-parameters back and evaluates them with its own forward pass.
+parameters back and evaluates them with its own forward pass. Spot-checked
+steps and a replay of the whole run verify that the parameters moved only by
+``-lr`` times the true gradient (:mod:`graders.checks.integrity`).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from graders.checks.compare import CheckFailed
 from graders.checks.context import Partial
+from graders.checks.integrity import IntegrityError, TrainingRun, snapshot_steps, verify_training
 from graders.checks.registry import check
 from graders.evaluate import init_params, predictions
 from graders.sandbox import Rng
@@ -18,6 +21,8 @@ from graders.sandbox import Rng
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_LABELS = np.array([0, 1, 1, 0])
 CURVE_POINTS = 100
+#: Pairs of consecutive steps spot-checked per XOR training run (plus the first and last step).
+SPOT_CHECK_PAIRS = 16
 
 TRAINING_API = ("Linear.forward", "Linear.backward", "Sigmoid.forward", "Sigmoid.backward",
                 "Network.forward", "Network.backward", "Network.parameters", "Network.step")
@@ -38,15 +43,34 @@ def downsample(curve: np.ndarray, points: int = CURVE_POINTS) -> list[float]:
     return [float(v) if np.isfinite(v) else None for v in np.asarray(curve, dtype=float)[index]]
 
 
+def verified(ctx, run: TrainingRun, result: dict, steps: list[int], final, label: str) -> str | None:
+    """Run the training-integrity verification; None when it holds, else the failure message."""
+    tolerances = ctx.config["tolerances"]
+    key = "integrity_" + label.replace(" ", "")
+    try:
+        summary = verify_training(run, result["snapshots"], steps, final,
+                                  update_rtol=tolerances["update_rtol"], drift=tolerances["training_drift"])
+    except IntegrityError as exc:
+        ctx.observe(key, str(exc), None, steps=steps)
+        return f"{label}, {exc}"
+    ctx.observe(key, None, None, steps=steps)
+    ctx.data.setdefault("integrity", summary)
+    return None
+
+
 def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
     cfg = ctx.config["xor"]
     seeds = [s + ctx.extras.get("seed_offset", 0) for s in cfg["seeds"]]
     batches = np.tile(np.arange(4), (cfg["epochs"], 1))
-    outcomes, curves = [], []
+    outcomes, curves, violations = [], [], []
     for seed in seeds:
         start = init_params(sizes, np.random.default_rng(seed))
+        run = TrainingRun(tuple(sizes), output_sigmoid, loss_name, XOR_X, np.asarray(targets, dtype=float),
+                          list(batches), lr, start)
+        steps = snapshot_steps(run, pairs=SPOT_CHECK_PAIRS, seed=seed, reply_cap=ctx.session.limits.reply_cap)
         net, linears = ctx.network(sizes, output_sigmoid=output_sigmoid, params=start)
-        result = ctx.session.train_steps(net, ctx.new(loss_name), XOR_X, targets, batches=batches, lr=lr)
+        result = ctx.session.train_steps(net, ctx.new(loss_name), XOR_X, targets, batches=batches, lr=lr,
+                                         snapshots=steps)
         losses = ctx.array(result["losses"], call="the loss values of training", shape=(cfg["epochs"],))
         final = read_params(ctx, linears, sizes)
         # The first seed's trained parameters, for decision-boundary plots.
@@ -54,10 +78,17 @@ def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
         accuracy = float(np.mean(predictions(final, XOR_X, output_sigmoid=output_sigmoid) == XOR_LABELS))
         outcomes.append((seed, accuracy, losses[0], losses[-1]))
         curves.append(downsample(losses))
-        ctx.observe(f"seed{seed}", final, None, start=start, losses=losses, accuracy=accuracy)
+        ctx.observe(f"seed{seed}", final, None, start=start, losses=losses, accuracy=accuracy, lr=lr,
+                    snapshots=result["snapshots"])
+        violation = verified(ctx, run, result, steps, final, f"seed {seed}")
+        violations += [violation] if violation else []
     converged = sum(acc == 1.0 for _, acc, _, _ in outcomes)
     ctx.data.update({"loss_curves": curves, "seeds": seeds, "seeds_converged": converged,
                      "accuracies": [acc for _, acc, _, _ in outcomes]})
+    if violations:
+        raise CheckFailed(f"XOR with a {'-'.join(map(str, sizes))} network and {loss_name}, lr {lr}: the "
+                          f"training did not follow gradient descent ({len(violations)} of {len(seeds)} "
+                          f"seeds), so it earns nothing.\n" + "\n".join(violations))
     if converged == len(seeds):
         return None
     lines = "\n".join(f"  seed {s}: accuracy {acc:.0%}, loss {first:.4g} -> {last:.4g}"

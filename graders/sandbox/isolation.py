@@ -5,7 +5,13 @@ Levels, strongest first (see :data:`LEVELS`):
 ``bwrap``
     bubblewrap: new mount, pid, network, ipc and uts namespaces; only the
     interpreter, the worker programs and the submission are visible, read
-    only; private ``/tmp``; plus everything of ``rlimits``.
+    only; private ``/tmp``; a seccomp filter against user namespaces, mounts
+    and ptrace; plus everything of ``rlimits``.
+``landlock``
+    for hosts that forbid namespaces: a Landlock allow-list (read the
+    interpreter, the worker programs and the submission; write the scratch
+    directory only) and a seccomp deny-list (no sockets, no new processes,
+    no execve, no signals to other processes); plus everything of ``rlimits``.
 ``rlimits``
     resource limits, ``no_new_privs``, unprivileged uid (when the grader is
     root and the interpreter is reachable by that uid), scrubbed
@@ -35,8 +41,9 @@ MODES = ("best-effort", "strict", "off")
 ENV_LEVEL = "NNGRADE_SANDBOX"
 PROBE_TIMEOUT = 60.0
 FEATURE_NAMES = (
-    "namespaces", "pid_namespace", "network_isolated", "readonly_fs", "kit_hidden",
-    "private_tmp", "uid_dropped", "rlimits", "no_new_privs", "env_scrubbed", "new_session",
+    "namespaces", "pid_namespace", "landlock", "seccomp", "network_isolated", "readonly_fs",
+    "kit_hidden", "private_tmp", "userns_blocked", "no_subprocesses", "uid_dropped", "rlimits",
+    "no_new_privs", "env_scrubbed", "new_session",
 )
 
 
@@ -108,7 +115,7 @@ class Isolation:
     Attributes
     ----------
     level : str
-        ``"bwrap"``, ``"rlimits"`` or ``"off"``.
+        ``"bwrap"``, ``"landlock"``, ``"rlimits"`` or ``"off"``.
     mode : str
         The mode it was probed with.
     features : dict of str to bool
@@ -188,10 +195,10 @@ def probe_isolation(mode: str = "best-effort", level: str | None = None) -> Isol
     Parameters
     ----------
     mode : {"best-effort", "strict", "off"}
-        ``strict`` raises when no namespace isolation is available; ``off``
-        runs plain subprocesses.
+        ``strict`` raises when neither namespace isolation nor Landlock with
+        seccomp is available; ``off`` runs plain subprocesses.
     level : str, optional
-        Strongest level allowed (``"bwrap"``, ``"rlimits"``, ``"off"``).
+        Strongest level allowed (``"bwrap"``, ``"landlock"``, ``"rlimits"``, ``"off"``).
         Defaults to the ``NNGRADE_SANDBOX`` environment variable, if set.
 
     Returns
@@ -238,13 +245,18 @@ def _probe(mode: str, cap: str | None) -> Isolation:
             if error is None:
                 isolation.features = {f: bool(implementation.features(drop).get(f)) for f in FEATURE_NAMES}
                 isolation.notes = notes + implementation.notes(drop)
-                if mode == "strict" and not isolation.features["namespaces"]:
+                if mode == "strict" and not is_confining(isolation.features):
                     raise SandboxUnavailable(
-                        "strict sandbox mode needs namespace isolation: " + " ".join(isolation.notes)
-                    )
+                        "strict sandbox mode needs namespace isolation or Landlock with seccomp: "
+                        + " ".join(isolation.notes))
                 return isolation
             notes.append(error)
     raise SandboxUnavailable("no sandbox level could start a worker: " + " ".join(notes))
+
+
+def is_confining(features: dict[str, bool]) -> bool:
+    """Whether the features amount to file-system and network confinement (what strict needs)."""
+    return bool(features.get("namespaces") or (features.get("landlock") and features.get("seccomp")))
 
 
 def _privilege_choices(implementation: Level) -> list[bool]:
@@ -264,7 +276,10 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
         marker = "nngrade-probe-ok"
         program = [sys.executable, "-I", "-B", "-c",
                    f"import numpy, os; print({marker!r}, os.getuid())"]
-        plan = isolation.launch_plan(paths, program, Limits(), None, uid=PROBE_UID)
+        try:
+            plan = isolation.launch_plan(paths, program, Limits(), None, uid=PROBE_UID)
+        except ValueError as exc:  # e.g. a view that would expose the whole file system
+            return f"{isolation.level}: {exc}."
         try:
             result = subprocess.run(
                 plan.argv, env=plan.env, cwd=plan.cwd, stdin=subprocess.DEVNULL,

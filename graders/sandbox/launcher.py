@@ -5,13 +5,16 @@ Usage::
     python -I -B launcher.py SPEC_JSON PROGRAM [ARG ...]
 
 ``SPEC_JSON`` is ``{"rlimits": {"RLIMIT_AS": [soft, hard], ...}, "uid": int|null,
-"gid": int|null}``. The launcher sets the resource limits, sets
-``no_new_privs``, clears inheritable and bounding capabilities, switches to
-the unprivileged uid/gid (when given), asks the kernel to kill it when its
-parent dies, and finally replaces itself with ``PROGRAM``. Standard library
-only: it is copied into the sandbox next to ``worker.py``.
+"gid": int|null, "landlock": [[path, access], ...]|null, "seccomp": profile|null}``.
+The launcher sets the resource limits, sets ``no_new_privs``, clears
+inheritable and bounding capabilities, switches to the unprivileged uid/gid
+(when given), restricts the file system with Landlock and installs the
+seccomp filter (when asked; see ``confine.py``), asks the kernel to kill it
+when its parent dies, and finally replaces itself with ``PROGRAM``. Standard
+library only: it is copied into the sandbox next to ``worker.py``.
 """
 import ctypes
+import importlib.util
 import json
 import os
 import resource
@@ -46,6 +49,30 @@ def clear_inheritable_and_bounding(libc):
         libc.capset(ctypes.byref(header), data)
 
 
+def load_confine():
+    """Import the sibling confine.py by path (``-I`` keeps this folder off sys.path)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py")
+    spec = importlib.util.spec_from_file_location("_nngrade_confine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def confine_self(spec):
+    """Apply the Landlock rules and the seccomp filter the spec asks for; exit if either fails."""
+    rules, profile = spec.get("landlock"), spec.get("seccomp")
+    if rules is None and profile is None:
+        return
+    confine = load_confine()
+    try:
+        if rules is not None:
+            confine.apply_landlock([tuple(rule) for rule in rules])
+        if profile is not None:
+            confine.install_seccomp(profile)
+    except OSError as exc:
+        sys.exit(f"launcher: could not confine the worker: {exc}")
+
+
 def main(argv):
     spec = json.loads(argv[1])
     program = argv[2:]
@@ -65,6 +92,7 @@ def main(argv):
         if os.getuid() != uid or os.geteuid() != uid:
             sys.exit("launcher: could not drop privileges")
     os.umask(0o077)
+    confine_self(spec)
     # Set after the uid change, which resets it.
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:

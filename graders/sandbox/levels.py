@@ -1,13 +1,12 @@
 """Isolation levels: how each one wraps the worker command.
 
 A level turns the worker argv into a :class:`LaunchPlan`. :data:`LEVELS`
-lists them strongest first; adding a level (landlock, seccomp, ...) means
-adding a :class:`Level` subclass here and inserting it in that dict.
+lists them strongest first; adding a level means adding a :class:`Level`
+subclass here and inserting it in that dict.
 """
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import shutil
@@ -16,13 +15,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders.sandbox import confine
+from graders.sandbox.views import (  # noqa: F401  (re-exported)
+    SYSTEM_DIRS, filesystem_args, hidden_paths, kit_paths, landlock_rules, python_dirs,
+)
 from graders.sandbox.workspace import BASE_UID
 
-#: Top-level system directories shown inside the bwrap sandbox.
-SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin")
-#: Packages of the grading kit that student code must never see.
-KIT_PACKAGES = ("graders", "reference", "student_template", "fixtures")
-SOURCE_TREE_MARKERS = ("pyproject.toml", "setup.py", ".git")
+#: Environment variable telling the worker to forbid execve before importing the submission.
+DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
 
 
 @dataclass(frozen=True)
@@ -63,95 +63,6 @@ def worker_env(home: str) -> dict[str, str]:
 
 def launcher_argv(worker_dir: Path, spec: dict, program: list[str]) -> list[str]:
     return [sys.executable, "-I", "-B", str(worker_dir / "launcher.py"), json.dumps(spec), *program]
-
-
-def _is_inside(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
-@functools.lru_cache(maxsize=1)
-def kit_paths() -> tuple[str, ...]:
-    """Real paths of the grading kit's packages, and of its source tree if any."""
-    found = []
-    for name in KIT_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        found += [os.path.realpath(location) for location in locations]
-    roots = {os.path.dirname(path) for path in found}
-    for root in roots:
-        if any(os.path.exists(os.path.join(root, m)) for m in SOURCE_TREE_MARKERS):
-            found.append(root)
-    return tuple(sorted(set(found)))
-
-
-def python_dirs() -> list[str]:
-    """Directories the interpreter and NumPy need, as given (may be symlinks)."""
-    numpy_spec = importlib.util.find_spec("numpy")
-    numpy_dir = list(numpy_spec.submodule_search_locations)[0]
-    candidates = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  numpy_dir, os.path.join(os.path.dirname(numpy_dir), "numpy.libs")]
-    return [os.path.abspath(path) for path in candidates if os.path.isdir(path)]
-
-
-#: Mount points the bwrap level creates before any bind (never re-created).
-OWN_MOUNTS = ("/proc", "/dev", "/tmp")
-
-
-def filesystem_args(extra_readonly: tuple[str, ...], masks: tuple[str, ...]) -> list[str]:
-    """bwrap arguments for the read-only view of the host filesystem.
-
-    Parameters
-    ----------
-    extra_readonly : tuple of str
-        More host directories to show read-only at the same path.
-    masks : tuple of str
-        Paths hidden behind an empty tmpfs wherever a bound directory
-        contains them (the grading kit). A mask that would also hide a bound
-        directory is skipped; the kit's package directories are masked
-        individually anyway.
-    """
-    args: list[str] = []
-    binds: list[str] = []
-    for path in SYSTEM_DIRS:
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            args += ["--ro-bind", path, path]
-            binds.append(path)
-    new_binds = []
-    # Shortest first, so a directory inside an already bound one is skipped.
-    for real in sorted({os.path.realpath(p) for p in [*python_dirs(), *extra_readonly]}, key=len):
-        if real == "/":
-            raise ValueError("refusing to show the whole host filesystem in the sandbox")
-        if not any(_is_inside(real, bound) for bound in binds):
-            binds.append(real)
-            new_binds.append(real)
-    links = [(os.path.realpath(given), given) for given in python_dirs()
-             if os.path.realpath(given) != given and not any(_is_inside(given, b) for b in binds)]
-
-    created: set[str] = set(OWN_MOUNTS)
-
-    def create_parents(target: str) -> None:
-        # bwrap would create missing parents with mode 0700, unreadable by the worker.
-        for parent in map(str, reversed(Path(target).parents)):
-            if parent != "/" and parent not in created and not any(_is_inside(parent, b) for b in binds):
-                args.extend(["--perms", "0755", "--dir", parent])
-                created.add(parent)
-
-    for real in new_binds:
-        create_parents(real)
-        args += ["--ro-bind", real, real]
-    for real, given in links:
-        create_parents(given)
-        args += ["--symlink", real, given]
-    applied: list[str] = []
-    for mask in sorted(masks, key=len):
-        exposed = any(_is_inside(mask, bound) for bound in binds)
-        hides_a_bind = any(_is_inside(bound, mask) and bound != mask for bound in binds)
-        if exposed and not hides_a_bind and not any(_is_inside(mask, m) for m in applied):
-            args += ["--perms", "0755", "--size", "4096", "--tmpfs", mask]
-            applied.append(mask)
-    return args
 
 
 class Level:
@@ -211,11 +122,17 @@ class BwrapLevel(Level):
             return "bubblewrap not found: the worker runs without namespaces."
         return None
 
+    @property
+    def seccomp_profile(self) -> str | None:
+        return None if confine.seccomp_unavailable_reason() else "namespaces"
+
     def features(self, drop: bool) -> dict[str, bool]:
         protected = dict.fromkeys(
             ["namespaces", "pid_namespace", "network_isolated", "readonly_fs", "kit_hidden",
              "private_tmp", "rlimits", "no_new_privs", "env_scrubbed", "new_session"], True)
-        return {**protected, "uid_dropped": drop}
+        filtered = self.seccomp_profile is not None
+        return {**protected, "uid_dropped": drop, "seccomp": filtered,
+                "userns_blocked": filtered or os.geteuid() != 0}
 
     def notes(self, drop: bool) -> list[str]:
         notes = [f"{self.version}: the worker sees only the Python installation, the worker "
@@ -223,8 +140,12 @@ class BwrapLevel(Level):
         notes += _privilege_notes(drop) if drop or os.geteuid() == 0 else [
             "The worker runs in a user namespace as the grader's uid; RLIMIT_NPROC counts "
             "the grader's own processes too."]
-        if os.geteuid() == 0:
-            notes.append("Student code can still create user namespaces (no seccomp filter).")
+        if self.seccomp_profile is not None:
+            notes.append("A seccomp filter forbids user namespaces, mounts, ptrace, io_uring, bpf and "
+                         "other kernel interfaces the assignment never needs.")
+        elif os.geteuid() == 0:
+            notes.append(f"Student code can still create user namespaces "
+                         f"({confine.seccomp_unavailable_reason()}).")
         return notes
 
     def inner_paths(self, paths: LaunchPaths) -> LaunchPaths:
@@ -247,12 +168,66 @@ class BwrapLevel(Level):
         # The private /tmp comes first, so read-only binds below /tmp stay visible.
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(int(limits.file_size)), "--tmpfs", "/tmp"]
-        args += filesystem_args(isolation.extra_readonly, kit_paths())
+        args += filesystem_args(isolation.extra_readonly, hidden_paths())
         args += ["--ro-bind", str(paths.worker_dir), str(inner.worker_dir),
                  "--ro-bind", str(paths.submission_dir), str(inner.submission_dir),
                  "--chdir", str(inner.scratch), "--"]
+        spec = dict(spec, seccomp=self.seccomp_profile)
         argv = args + launcher_argv(inner.worker_dir, spec, program)
         return LaunchPlan(argv, worker_env("/nonexistent"), str(paths.scratch))
+
+
+class LandlockLevel(Level):
+    """No namespaces: a Landlock file-system allow-list and a seccomp deny-list instead."""
+
+    name = "landlock"
+    can_drop_privileges = True
+
+    @property
+    def abi(self) -> int:
+        """The kernel's Landlock ABI version (0: no Landlock)."""
+        return confine.landlock_abi()
+
+    def unavailable_reason(self) -> str | None:
+        if self.abi < 1:
+            return ("landlock: the kernel does not offer Landlock (needs Linux >= 5.13 with "
+                    "CONFIG_SECURITY_LANDLOCK and landlock in the lsm= boot list).")
+        reason = confine.seccomp_unavailable_reason()
+        return f"landlock: {reason}." if reason else None
+
+    def features(self, drop: bool) -> dict[str, bool]:
+        protected = dict.fromkeys(
+            ["landlock", "seccomp", "network_isolated", "readonly_fs", "kit_hidden", "private_tmp",
+             "userns_blocked", "no_subprocesses", "rlimits", "no_new_privs", "env_scrubbed",
+             "new_session"], True)
+        return {**protected, "uid_dropped": drop}
+
+    def notes(self, drop: bool) -> list[str]:
+        notes = [
+            f"Landlock ABI {self.abi}: the worker can read only the system directories, the Python "
+            "installation, the worker programs and the submission, and write only its private scratch "
+            "directory (HOME, TMPDIR); the grading kit, the fixtures, /proc, /tmp and any results "
+            "directory are outside its allow-list.",
+            "A seccomp filter forbids sockets (no network), new processes (threads still work), execve, "
+            "setsid/setpgid, ptrace and process_vm_*, signals to other processes, namespaces and mounts.",
+            "No pid namespace: process ids of the host are visible, though /proc cannot be read.",
+        ]
+        if self.abi < 6:
+            notes.append(f"Landlock ABI {self.abi} < 6: signals and abstract unix sockets are not "
+                         "scoped by Landlock (seccomp still forbids sending signals and creating sockets).")
+        if drop:
+            return notes + _privilege_notes(drop)
+        who = "root (without capabilities)" if os.geteuid() == 0 else "the grader's own uid"
+        return notes + [f"The worker runs as {who}, since the unprivileged uid cannot reach the "
+                        "interpreter; the seccomp filter still keeps it from starting processes or "
+                        "signalling the grader, and Landlock from touching files outside its allow-list."]
+
+    def launch_plan(self, isolation, paths, program, limits, spec) -> LaunchPlan:
+        rules = landlock_rules(paths.worker_dir, paths.submission_dir, paths.scratch,
+                               isolation.extra_readonly)
+        spec = dict(spec, landlock=rules, seccomp="confined")
+        env = dict(worker_env(str(paths.scratch)), **{DENY_EXEC_VARIABLE: "1"})
+        return LaunchPlan(launcher_argv(paths.worker_dir, spec, program), env, str(paths.scratch))
 
 
 class RlimitsLevel(Level):
@@ -286,4 +261,6 @@ class OffLevel(Level):
 
 
 #: Levels, strongest first.
-LEVELS: dict[str, Level] = {level.name: level for level in (BwrapLevel(), RlimitsLevel(), OffLevel())}
+LEVELS: dict[str, Level] = {
+    level.name: level for level in (BwrapLevel(), LandlockLevel(), RlimitsLevel(), OffLevel())
+}

@@ -21,17 +21,20 @@ import traceback
 import numpy as np
 
 
-def _load_protocol():
-    """Import the sibling protocol.py under a private name (not via sys.path)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.py")
-    spec = importlib.util.spec_from_file_location("_nngrade_protocol", path)
+def _load_sibling(name):
+    """Import the sibling ``name.py`` under a private name (not via sys.path)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_nngrade_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-protocol = _load_protocol()
+protocol = _load_sibling("protocol")
+#: Set by the landlock level: the launcher's seccomp filter had to allow execve
+#: to start this program; the worker forbids it before any student code runs.
+DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
 
 API_NAMES = (
     "Sigmoid", "Softmax", "Linear", "MSELoss", "CrossEntropyLoss",
@@ -312,7 +315,11 @@ def flush_standard_streams():
 
 def close_other_fds(keep):
     """Close every inherited descriptor except stdio and the protocol pair."""
-    for fd in sorted(int(name) for name in os.listdir("/proc/self/fd") if name.isdigit()):
+    try:
+        fds = sorted(int(name) for name in os.listdir("/proc/self/fd") if name.isdigit())
+    except OSError:  # /proc is not readable at the landlock level
+        fds = range(3, min(os.sysconf("SC_OPEN_MAX"), 1 << 16))
+    for fd in fds:
         if fd > 2 and fd not in keep:
             try:
                 os.close(fd)
@@ -320,8 +327,20 @@ def close_other_fds(keep):
                 pass
 
 
+def forbid_exec_if_asked():
+    """Stack the ``no_exec`` seccomp filter when the launcher asked for it; exit if that fails."""
+    if os.environ.pop(DENY_EXEC_VARIABLE, None) is None:
+        return
+    try:
+        _load_sibling("confine").install_seccomp("no_exec")
+    except OSError as exc:
+        sys.stderr.write(f"worker: could not forbid execve: {exc}\n")
+        os._exit(70)
+
+
 def main(argv):
     in_fd, out_fd, submission_dir, entry = int(argv[1]), int(argv[2]), argv[3], argv[4]
+    forbid_exec_if_asked()
     close_other_fds({in_fd, out_fd})
     worker = Worker(in_fd, out_fd, submission_dir, entry)
     protocol.write_frame(out_fd, {"op": "ready", "pid": os.getpid(), "uid": os.getuid()}, [])
