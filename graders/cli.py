@@ -1,35 +1,24 @@
 """The ``nngrade`` command: thin click wrappers around plain functions."""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from graders import __version__
+from graders.fsutil import write_atomically
 
 SANDBOX = click.Choice(["strict", "best-effort", "off"])
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename; never follows a planted symlink."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _emit(text: str, output: str | None) -> None:
     if output:
-        write_atomically(Path(output), text)
+        try:
+            write_atomically(Path(output), text)
+        except OSError as exc:
+            click.echo(f"nngrade: cannot write the report to {output}: {exc}", err=True)
+            sys.exit(1)
         click.echo(f"report written to {output}", err=True)
     else:
         click.echo(text)
@@ -71,7 +60,7 @@ def main():
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
 @click.option("--mnist-dir", type=click.Path(), help="Directory with the MNIST IDX files.")
 @click.option("--sandbox", type=SANDBOX, default="best-effort", show_default=True,
-              help="strict refuses to grade without namespace isolation.")
+              help="strict refuses to grade without namespaces or Landlock+seccomp.")
 @click.option("--id", "submission_id", help="Submission id in the report (default: the file name).")
 def grade_command(submission, fmt, output, seed, config, mnist_dir, sandbox, submission_id):
     """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks."""
@@ -167,6 +156,84 @@ def data_fetch(name, dest):
         click.echo(f"nngrade: download failed: {exc}", err=True)
         sys.exit(1)
     click.echo(f"MNIST is in {path}")
+
+
+@main.command("batch")
+@click.argument("submissions_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "results_dir", type=click.Path(file_okay=False), required=True,
+              help="Results folder: reports/, grades.csv, grades_canvas.csv, reports.jsonl.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="Submissions graded at once on this machine.")
+@click.option("--force", is_flag=True, help="Regrade submissions whose report is already current.")
+@click.option("--scheduler", help="Grade on Dask: tcp://HOST:PORT of a scheduler, or local:N for N local workers.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
+@click.option("--mnist-dir", type=click.Path(), help="Directory with the MNIST IDX files.")
+@click.option("--sandbox", type=SANDBOX, default="best-effort", show_default=True)
+@click.option("--seed", type=int, help="Offset the XOR and MNIST seeds.")
+@click.option("--feedback-pages", is_flag=True, help="Also write feedback/<id>.html for every submission.")
+@click.option("--canvas-assignment", help="Score column of grades_canvas.csv (default: the assignment name).")
+@click.option("--executor", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
+              help="How local jobs run concurrently.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, mnist_dir, sandbox, seed,
+                  feedback_pages, canvas_assignment, executor, no_progress):
+    """Grade every submission in SUBMISSIONS_DIR into a results folder (resumable; see docs/BATCH.md)."""
+    from graders.batch import DiscoveryError, SchedulerError, run_batch
+    from graders.sandbox import SandboxUnavailable
+
+    try:
+        summary = run_batch(submissions_dir, results_dir, config=_config(config), jobs=jobs, force=force,
+                            scheduler=scheduler, mnist_dir=mnist_dir, sandbox=sandbox, seed=seed,
+                            executor=executor, feedback_pages=feedback_pages, canvas_assignment=canvas_assignment,
+                            progress=not no_progress)
+    except (DiscoveryError, SchedulerError) as exc:
+        raise click.UsageError(str(exc)) from None
+    except SandboxUnavailable as exc:
+        click.echo(f"nngrade: cannot grade with --sandbox {sandbox}: {exc}", err=True)
+        sys.exit(3)
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{summary.total} submissions: {len(summary.graded)} graded, {len(summary.skipped)} already "
+               f"current, {len(summary.infrastructure_errors)} infrastructure errors ({summary.seconds:.1f} s); "
+               f"results in {results_dir}")
+    sys.exit(4 if summary.infrastructure_errors else 0)
+
+
+@main.command("report")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="HTML file to write.")
+@click.option("--student", "student_id", help="Write the feedback page of this submission id instead.")
+@click.option("--title", default="Class report", show_default=True, help="Title of the class page.")
+def report_command(results_dir, output, student_id, title):
+    """Write the class analytics page (or one submission's feedback page) of a batch as self-contained HTML."""
+    from graders.batch.pages import class_page, student_page
+
+    try:
+        text = student_page(results_dir, student_id) if student_id else class_page(results_dir, title=title)
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.UsageError(f"no report for {student_id!r} in {results_dir}: {exc}") from None
+    write_atomically(Path(output), text)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command("export")
+@click.argument("kind", type=click.Choice(["gradescope", "student"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Zip file to write.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="Assignment configuration the autograder uses (gradescope).")
+@click.option("--no-diagnoses", is_flag=True,
+              help="student: leave out the misconception detectors (they compute correct gradients).")
+def export_command(kind, output, config, no_diagnoses):
+    """Build the Gradescope autograder zip or the student hand-out zip (see docs/LMS.md)."""
+    from graders.batch.bundles import write_bundle
+
+    name = _config(config)["assignment"]["name"]
+    try:
+        write_bundle(kind, Path(output), config_path=config, assignment_name=name, diagnoses=not no_diagnoses)
+    except FileNotFoundError as exc:
+        click.echo(f"nngrade: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

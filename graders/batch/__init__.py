@@ -1,0 +1,22 @@
+"""Grading a whole class: discovery, parallel and distributed runs, gradebooks, pages, bundles.
+
+========================  =====================================================
+:mod:`.discover`          submission layouts (plain, Gradescope, Canvas, Moodle) and ids
+:mod:`.runner`            :func:`run_batch`: resumable, parallel, progress bar
+:mod:`.task`              one submission's grading job (threads, processes, Dask)
+:mod:`.slots`             distinct sandbox slots for concurrent jobs on a machine
+:mod:`.cluster`           Dask distributed execution (``tcp://...`` or ``local:N``)
+:mod:`.store`             the results folder; atomic, kill-safe report writes
+:mod:`.gradebook`         ``grades.csv``, ``grades_canvas.csv``, ``reports.jsonl``
+:mod:`.analytics`         class statistics from reports
+:mod:`.pages`             class analytics page and feedback pages (HTML)
+:mod:`.bundles`           Gradescope autograder and student hand-out zips
+========================  =====================================================
+
+See ``docs/BATCH.md`` and ``docs/LMS.md``.
+"""
+from graders.batch.cluster import SchedulerError
+from graders.batch.discover import DiscoveryError, Submission, discover
+from graders.batch.runner import BatchSummary, run_batch
+
+__all__ = ["BatchSummary", "DiscoveryError", "SchedulerError", "Submission", "discover", "run_batch"]

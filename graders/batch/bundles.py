@@ -1,0 +1,197 @@
+"""Zip bundles for learning platforms: a Gradescope autograder and the student hand-out.
+
+``gradescope``: ``setup.sh`` and ``run_autograder`` at the top, the kit under
+``kit/`` (engine, reference, all fixtures) and ``config.toml``.
+
+``student``: ``student_template/``, the engine (``graders/``), the public
+fixtures only, ``pyproject.toml`` and a student README; never ``reference/``
+nor ``fixtures/hidden/``. Guide: ``docs/LMS.md``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+from graders.fsutil import write_bytes_atomically
+
+#: Fixed timestamp so the same kit gives byte-identical bundles.
+ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+SKIPPED_PARTS = {"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints"}
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when the autograder image is built.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+apt-get install -y -qq bubblewrap >/dev/null || echo "bubblewrap unavailable: the sandbox uses rlimits and a separate uid"
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install -q /autograder/source/kit
+# MNIST for the MNIST check; without it that check reports "not run".
+/autograder/venv/bin/nngrade data fetch mnist || echo "MNIST download failed: the MNIST check will report not run"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission; the files are in /autograder/submission.
+set -uo pipefail
+mkdir -p /autograder/results
+exec /autograder/venv/bin/nngrade grade /autograder/submission --format gradescope \\
+    --config /autograder/source/config.toml -o /autograder/results/results.json
+"""
+
+STUDENT_README = """# {name}: starter kit
+
+Implement the classes and functions in `student_template/` (`layers.py`,
+`losses.py`, `network.py`): every `raise NotImplementedError("TODO: ...")`
+says what is expected. The precise contract is in the docstrings.
+
+## Check your work before you submit
+
+From this folder (Python >= 3.10 with the packages listed in `pyproject.toml`,
+e.g. `python3 -m pip install .`):
+
+```bash
+python -m graders.cli check student_template
+```
+
+This runs the public checks on the public test inputs in `fixtures/public/`
+and explains every failure: what was called, what was expected, what your
+code returned, and the likely fix. The exit code is 0 only when every public
+check passes. Your code runs in a separate, restricted process.
+
+The final grade also uses hidden checks with other inputs, so passing every
+public check is necessary but not sufficient: write code that is correct for
+any input, not just these ones.
+"""
+
+DIAGNOSES_STUB = '''"""Misconception detectors are not part of this student kit.
+
+The pre-check reports what failed and how, without "Likely cause" diagnoses;
+the graded submission gets them.
+"""
+CATALOGUE: dict = {}
+
+
+def diagnose(check_id, status, observations) -> list:
+    """No diagnoses in the student kit."""
+    return []
+'''
+
+
+def _kit_folders() -> dict[str, Path]:
+    """Where the kit's packages live (works for a checkout and an installed kit)."""
+    import graders
+    import student_template
+
+    from graders.fixture_store import fixtures_dir
+
+    folders = {"graders": Path(graders.__file__).resolve().parent,
+               "student_template": Path(student_template.__file__).resolve().parent,
+               "fixtures": fixtures_dir().resolve()}
+    try:
+        import reference
+    except ImportError:
+        return folders
+    folders["reference"] = Path(reference.__file__).resolve().parent
+    return folders
+
+
+def _tree(folder: Path, prefix: str) -> list[tuple[str, Path]]:
+    """``(member name, file)`` for every regular file below ``folder``, sorted."""
+    members = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_PARTS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            path = Path(root) / name
+            relative = path.relative_to(folder).as_posix()
+            if name.endswith((".pyc", ".pyo")) or path.is_symlink():
+                continue
+            members.append((f"{prefix}/{relative}", path))
+    return members
+
+
+def _zip(members: list[tuple[str, bytes, bool]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data, executable in sorted(members):
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _pyproject(graders_dir: Path) -> bytes:
+    path = graders_dir.parent / "pyproject.toml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no pyproject.toml beside {graders_dir}: export bundles from a source checkout "
+                                "(pip install -e .)")
+    return path.read_bytes()
+
+
+def gradescope_bundle(config_path=None) -> bytes:
+    """The Gradescope autograder zip (bytes).
+
+    Parameters
+    ----------
+    config_path : path, optional
+        Assignment configuration to grade with (default: the shipped defaults).
+    """
+    folders = _kit_folders()
+    if "reference" not in folders:
+        raise FileNotFoundError("the reference solution is not installed; it is needed by the autograder")
+    members = [("setup.sh", SETUP_SH.encode(), True), ("run_autograder", RUN_AUTOGRADER.encode(), True),
+               ("kit/pyproject.toml", _pyproject(folders["graders"]), False),
+               ("kit/README.md", b"# nngrade autograder kit\n\nInstalled by setup.sh; see docs/LMS.md of nngrade.\n", False)]
+    config = Path(config_path).read_bytes() if config_path else \
+        resources.files("graders").joinpath("default_config.toml").read_bytes()
+    members.append(("config.toml", config, False))
+    for package, folder in folders.items():
+        members += [(name, path.read_bytes(), False) for name, path in _tree(folder, f"kit/{package}")]
+    return _zip(members)
+
+
+def student_bundle(assignment_name: str = "Neural network from scratch in NumPy", *,
+                   diagnoses: bool = True) -> bytes:
+    """The student hand-out zip (bytes): template, engine, public fixtures; nothing hidden.
+
+    Parameters
+    ----------
+    assignment_name : str
+        Title of the student README.
+    diagnoses : bool
+        Ship the misconception detectors (``graders/diagnoses``). They compute
+        correct gradients to recognise wrong ones; False replaces them with a
+        stub that diagnoses nothing.
+    """
+    folders = _kit_folders()
+    members = [("README.md", STUDENT_README.format(name=assignment_name).encode(), False),
+               ("pyproject.toml", _pyproject(folders["graders"]), False)]
+    for package in ("student_template", "graders"):
+        members += [(name, path.read_bytes(), False) for name, path in _tree(folders[package], package)
+                    if diagnoses or not name.startswith("graders/diagnoses/")]
+    if not diagnoses:
+        members.append(("graders/diagnoses/__init__.py", DIAGNOSES_STUB.encode(), False))
+    fixtures = folders["fixtures"]
+    for name in ("__init__.py", "manifest.json", "mnist_reference.json"):
+        if (fixtures / name).is_file():
+            members.append((f"fixtures/{name}", (fixtures / name).read_bytes(), False))
+    members += [(name, path.read_bytes(), False) for name, path in _tree(fixtures / "public", "fixtures/public")]
+    return _zip(members)
+
+
+def write_bundle(kind: str, output: Path, *, config_path=None, assignment_name: str | None = None,
+                 diagnoses: bool = True) -> Path:
+    """Build the ``gradescope`` or ``student`` bundle and write it atomically to ``output``."""
+    if kind == "gradescope":
+        data = gradescope_bundle(config_path)
+    elif kind == "student":
+        data = student_bundle(assignment_name or "Neural network from scratch in NumPy", diagnoses=diagnoses)
+    else:
+        raise ValueError(f"unknown bundle {kind!r}; choose gradescope or student")
+    write_bytes_atomically(Path(output), data)
+    return Path(output)

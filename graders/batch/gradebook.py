@@ -1,0 +1,115 @@
+"""Gradebook files rebuilt from the reports folder: ``grades.csv``, ``grades_canvas.csv``, ``reports.jsonl``.
+
+Column meanings and how Canvas and Moodle import them: ``docs/BATCH.md``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from graders.batch.store import ResultsStore
+from graders.batch.task import is_infrastructure_failure
+from graders.fsutil import write_atomically, write_bytes_atomically
+
+LEADING = ["id", "total", "max", "percent"]
+TRAILING = ["status", "name", "student_id", "email", "lms_id", "layout"]
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+#: Characters that make spreadsheet programs treat a cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def points_text(value: float) -> str:
+    """Points as a short decimal: ``4``, ``1.6``, ``0.333333``."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def submission_status(report: dict) -> str:
+    """``graded``, ``not_loaded`` (the submission could not be read) or ``infrastructure_error``."""
+    if is_infrastructure_failure(report):
+        return "infrastructure_error"
+    return "not_loaded" if report["submission"]["error"] else "graded"
+
+
+def check_columns(reports: list[dict]) -> list[str]:
+    """Check ids in first-seen order over all reports."""
+    seen: dict[str, None] = {}
+    for report in reports:
+        for check in report["checks"]:
+            seen.setdefault(check["id"], None)
+    return list(seen)
+
+
+def gradebook_rows(reports: list[dict], roster: dict[str, dict]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of ``grades.csv``: one row per report, in id order."""
+    checks = check_columns(reports)
+    rows = []
+    for report in reports:
+        totals = report["totals"]
+        ident = report["submission"]["id"]
+        points = {c["id"]: points_text(c["points"]) for c in report["checks"]}
+        percent = 100.0 * totals["score"] / totals["max_score"] if totals["max_score"] else 0.0
+        entry = roster.get(ident, {})
+        student = entry.get("student", {})
+        rows.append([ident, points_text(totals["score"]), points_text(totals["max_score"]), f"{percent:.2f}"]
+                    + [points.get(c, "") for c in checks]
+                    + [submission_status(report), _cell(student.get("name", "")), _cell(student.get("sid", "")),
+                       _cell(student.get("email", "")), student.get("lms_id", ""), entry.get("layout", "")])
+    return LEADING + checks + TRAILING, rows
+
+
+def canvas_rows(reports: list[dict], roster: dict[str, dict], assignment: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of ``grades_canvas.csv`` (one row per student; group submissions are split)."""
+    rows = []
+    for report in reports:
+        ident = report["submission"]["id"]
+        entry = roster.get(ident, {})
+        layout, student = entry.get("layout", "plain"), entry.get("student", {})
+        score = points_text(report["totals"]["score"])
+        names = student.get("name", "").split("; ")
+        sids = student.get("sid", "").split("; ")
+        for i in range(max(len(names), len(sids))):
+            name = _cell(names[i] if i < len(names) else "")
+            sid = sids[i] if i < len(sids) else ""
+            canvas_id = student.get("lms_id", "") if layout == "canvas" else ""
+            login = ident if layout == "plain" else ""
+            rows.append([name, canvas_id, _cell(sid), login, "", score])
+    return CANVAS_COLUMNS + [assignment], rows
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def rebuild_outputs(store: ResultsStore, *, assignment: str) -> dict[str, int]:
+    """Rewrite ``grades.csv``, ``grades_canvas.csv`` and ``reports.jsonl`` from ``reports/``.
+
+    Parameters
+    ----------
+    store : ResultsStore
+        The results folder.
+    assignment : str
+        Header of the score column in ``grades_canvas.csv`` (Canvas matches
+        it to an assignment by name, ideally ``"Name (assignment id)"``).
+
+    Returns
+    -------
+    dict
+        ``{"rows": n}``.
+    """
+    reports = list(store.iter_reports())
+    roster = store.roster()
+    write_atomically(store.root / "grades.csv", _csv(*gradebook_rows(reports, roster)))
+    write_atomically(store.root / "grades_canvas.csv", _csv(*canvas_rows(reports, roster, assignment)))
+    lines = [json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) for r in reports]
+    write_bytes_atomically(store.root / "reports.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"))
+    return {"rows": len(reports)}

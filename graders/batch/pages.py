@@ -1,0 +1,62 @@
+"""HTML pages of a results folder: the class analytics page and per-submission feedback pages."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from graders.batch.analytics import summarize
+from graders.batch.store import ResultsStore
+from graders.fsutil import write_atomically
+from graders.render.html import render_class_page, render_feedback_page
+
+
+def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None) -> str:
+    """The analytics page of ``results_dir`` (links to feedback pages when they exist)."""
+    store = ResultsStore(Path(results_dir), create=False)
+    reports = list(store.iter_reports())
+    if feedback_links is None:
+        feedback_links = store.feedback.is_dir() and any(store.feedback.glob("*.html"))
+    return render_class_page(reports, summarize(reports), roster=store.roster(), title=title,
+                             feedback_links=feedback_links)
+
+
+def student_page(results_dir, ident: str) -> str:
+    """The feedback page of submission ``ident``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``results_dir`` has no report for ``ident``.
+    ValueError
+        When ``ident`` is not a valid id.
+    """
+    store = ResultsStore(Path(results_dir), create=False)
+    return render_feedback_page(store.load_report(ident))
+
+
+def _write_page(report_path: Path, page_path: Path) -> None:
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    write_atomically(page_path, render_feedback_page(report))
+
+
+def write_feedback_pages(store: ResultsStore, *, jobs: int = 1) -> int:
+    """Write ``feedback/<id>.html`` for every report newer than its page; returns how many.
+
+    With ``jobs > 1`` and enough pages, pages are drawn in ``jobs`` processes
+    (plotting is CPU-bound).
+    """
+    todo = []
+    for report in store.iter_reports():
+        source = store.report_path(report["submission"]["id"])
+        target = store.feedback / f"{report['submission']['id']}.html"
+        if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+            todo.append((source, target))
+    if jobs > 1 and len(todo) > 2 * jobs:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            list(pool.map(_write_page, *zip(*todo)))
+    else:
+        for source, target in todo:
+            _write_page(source, target)
+    return len(todo)

@@ -1,0 +1,203 @@
+"""Grade a folder of submissions into a results folder, in parallel and resumably."""
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from graders.batch.discover import Submission, discover
+from graders.batch.gradebook import rebuild_outputs, submission_status
+from graders.batch.store import ResultsStore, grading_key
+from graders.batch.task import Job, pack_files, run_job
+
+EXECUTORS = ("thread", "process")
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did.
+
+    Attributes
+    ----------
+    total : int
+        Submissions found.
+    graded : list of str
+        Ids graded in this run.
+    skipped : list of str
+        Ids whose existing report was still current.
+    infrastructure_errors : list of str
+        Ids whose report records a failure of the grading machinery.
+    warnings : list of str
+        Entries of the submissions folder that were not graded, and why.
+    seconds : float
+        Wall-clock time of the run.
+    """
+
+    total: int = 0
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    infrastructure_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def submission_sha256(path: Path) -> str:
+    """The sha256 the loader would record for ``path`` (empty when it cannot be read)."""
+    from graders.loader import load_submission
+
+    with tempfile.TemporaryDirectory(prefix="nngrade-hash-") as workdir:
+        return load_submission(path, workdir).info.sha256
+
+
+def run_batch(submissions_dir, results_dir, *, config: dict | None = None, config_path=None, jobs: int = 2,
+              force: bool = False, scheduler: str | None = None, mnist_dir=None, sandbox: str = "best-effort",
+              seed: int | None = None, executor: str = "thread", feedback_pages: bool = False,
+              canvas_assignment: str | None = None, progress: bool = True) -> BatchSummary:
+    """Grade every submission in ``submissions_dir``; write reports and gradebooks to ``results_dir``.
+
+    Parameters
+    ----------
+    submissions_dir : path
+        Folder in one of the layouts of :mod:`graders.batch.discover`.
+    results_dir : path
+        Results folder (see :mod:`graders.batch.store`); created when missing.
+    config, config_path
+        Loaded configuration or a TOML file (defaults when neither).
+    jobs : int
+        Submissions graded at once on this machine (ignored with ``scheduler``).
+    force : bool
+        Regrade submissions whose report is current.
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` or ``local:N``: grade on a Dask cluster.
+    mnist_dir, sandbox, seed
+        As for :func:`graders.engine.grade`.
+    executor : {"thread", "process"}
+        How local jobs run concurrently.
+    feedback_pages : bool
+        Also write ``feedback/<id>.html`` for every report.
+    canvas_assignment : str, optional
+        Score column header of ``grades_canvas.csv`` (default: the assignment name).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    BatchSummary
+
+    Raises
+    ------
+    DiscoveryError
+        When the submissions folder cannot be read.
+    SchedulerError
+        When ``scheduler`` is malformed or unreachable.
+    SandboxUnavailable
+        With ``sandbox="strict"`` on a machine without namespace isolation.
+    """
+    from graders.config import load_config
+    from graders.sandbox import probe_isolation
+
+    started = time.perf_counter()
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    config = config or load_config(config_path)
+    if scheduler:
+        from graders.batch.cluster import parse_scheduler
+
+        parse_scheduler(scheduler)  # a malformed value fails before any work
+    if sandbox == "strict" and scheduler is None:
+        probe_isolation("strict")  # refuse now rather than once per submission
+    store = ResultsStore(Path(results_dir))
+    found, warnings = discover(Path(submissions_dir), store.root / "staging")
+    store.save_roster([{"id": s.id, "layout": s.layout, "path": str(s.path), "student": s.student} for s in found])
+    key = grading_key(config, mode="grade", seed=seed, mnist_dir=mnist_dir, sandbox=sandbox)
+    summary = BatchSummary(total=len(found), warnings=warnings)
+    pending: list[tuple[Submission, str]] = []
+    for sub in found:
+        sha = submission_sha256(sub.path)
+        if not force and store.is_current(sub.id, sha, key):
+            summary.skipped.append(sub.id)
+        else:
+            pending.append((sub, sha))
+    shas = {sub.id: sha for sub, sha in pending}
+
+    def finished(result: dict) -> None:
+        report = result["report"]
+        store.save(result["id"], report, key, shas[result["id"]])
+        summary.graded.append(result["id"])
+        if submission_status(report) == "infrastructure_error":
+            summary.infrastructure_errors.append(result["id"])
+
+    job_list = [Job(id=sub.id, path=str(sub.path), config=config, seed=seed,
+                    mnist_dir=None if mnist_dir is None else str(mnist_dir), sandbox=sandbox,
+                    files=pack_files(sub.path) if scheduler else None) for sub, _ in pending]
+    with _ProgressBar(progress, len(job_list)) as advance:
+        def done(result: dict) -> None:
+            finished(result)
+            advance(result["id"])
+
+        if scheduler:
+            from graders.batch.cluster import dask_client, run_on_dask
+
+            with dask_client(scheduler) as client:
+                run_on_dask(client, job_list, done)
+        else:
+            _run_local(job_list, done, jobs=jobs, executor=executor)
+    rebuild_outputs(store, assignment=canvas_assignment or config["assignment"]["name"])
+    if feedback_pages:
+        from graders.batch.pages import write_feedback_pages
+
+        write_feedback_pages(store, jobs=jobs)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _run_local(job_list: list[Job], done: Callable[[dict], None], *, jobs: int, executor: str) -> None:
+    if not job_list:
+        return
+    if jobs <= 1:
+        for job in job_list:
+            done(run_job(job))
+        return
+    if executor == "process":
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    else:
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nngrade-batch")
+    with pool:
+        futures = {pool.submit(run_job, job): job for job in job_list}
+        try:
+            for future in as_completed(futures):
+                done(future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+class _ProgressBar:
+    """Context manager yielding ``advance(description)``; a no-op when disabled."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total, self.progress = enabled and total > 0, total, None
+
+    def __enter__(self) -> Callable[[str], None]:
+        if not self.enabled:
+            return lambda _ident: None
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.description}"),
+                                 console=Console(stderr=True), transient=False)
+        self.progress.start()
+        task = self.progress.add_task("", total=self.total)
+        return lambda ident: self.progress.update(task, advance=1, description=ident)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.progress is not None:
+            self.progress.stop()

@@ -1,0 +1,127 @@
+"""Matplotlib figures for the HTML pages, returned as base64 PNG.
+
+Figures are drawn on :class:`matplotlib.figure.Figure` with the Agg canvas
+directly: no pyplot, no global backend switch, safe in threads.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Sequence
+
+import numpy as np
+
+WIDTH = 7.0
+BLUE, ORANGE = "#3b6ea8", "#d9822b"
+CURVE_MARGINS = {"left": 0.09, "right": 0.98, "bottom": 0.16, "top": 0.9, "wspace": 0.3}
+
+
+def _figure(height: float, ncols: int = 1, *, margins: dict | None = None):
+    """A figure with ``ncols`` axes: fixed ``margins`` (fast) or, when None, constrained layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH, height), dpi=100, layout=None if margins else "constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    if margins:
+        fig.subplots_adjust(**margins)
+    return fig, axes
+
+
+def png_base64(fig) -> str:
+    """Encode a figure as base64 PNG text (for a ``data:image/png;base64,`` URL)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def score_histogram(percents: Sequence[float]) -> str:
+    """Histogram of scores in percent, bins of 5 points."""
+    fig, (ax,) = _figure(3.0)
+    ax.hist(list(percents), bins=np.arange(0, 105, 5), color=BLUE, edgecolor="white")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("score (% of available points)")
+    ax.set_ylabel("submissions")
+    return png_base64(fig)
+
+
+def horizontal_bars(labels: Sequence[str], values: Sequence[float], *, xlabel: str, percent: bool = False) -> str:
+    """One bar per label, top to bottom in the given order."""
+    fig, (ax,) = _figure(max(1.6, 0.26 * len(labels) + 0.8))
+    positions = np.arange(len(labels))[::-1]
+    ax.barh(positions, values, color=BLUE)
+    ax.set_yticks(positions, [_short(label) for label in labels], fontsize=8)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xlabel(xlabel)
+    if percent:
+        ax.set_xlim(0, 100)
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return png_base64(fig)
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def loss_curves(panels: dict[str, list[list[float | None]]]) -> str:
+    """One panel per title, one line per seed; missing (non-finite) points leave gaps."""
+    fig, axes = _figure(3.0, ncols=max(1, len(panels)), margins=CURVE_MARGINS)
+    for ax, (title, curves) in zip(axes, panels.items()):
+        for i, curve in enumerate(curves):
+            values = np.array([np.nan if v is None else v for v in curve], dtype=float)
+            ax.plot(np.linspace(0, 100, len(values)), values, lw=1.2, label=f"seed {i + 1}")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("training progress (%)")
+        ax.set_ylabel("loss")
+        if any(v is not None and v > 0 for c in curves for v in c):
+            ax.set_yscale("log")
+        ax.legend(fontsize=7)
+    return png_base64(fig)
+
+
+def decision_boundaries(panels: dict[str, list]) -> str:
+    """Predicted class over the plane for each title's ``[W0, b0, W1, b1]``, with the four XOR points."""
+    from graders.evaluate import predictions
+
+    fig, axes = _figure(3.2, ncols=max(1, len(panels)), margins=CURVE_MARGINS)
+    grid = np.linspace(-0.5, 1.5, 121)
+    gx, gy = np.meshgrid(grid, grid)
+    points = np.c_[gx.ravel(), gy.ravel()]
+    xor_x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    for ax, (title, params) in zip(axes, panels.items()):
+        arrays = [np.asarray(p, dtype=float) for p in params]
+        sigmoid_out = arrays[-1].shape[-1] == 1
+        with np.errstate(all="ignore"):
+            classes = predictions(arrays, points, output_sigmoid=sigmoid_out).reshape(gx.shape)
+        ax.contourf(gx, gy, classes, levels=[-0.5, 0.5, 1.5], colors=["#dbe6f3", "#f7dfc6"])
+        ax.scatter(xor_x[:, 0], xor_x[:, 1], c=[BLUE, ORANGE, ORANGE, BLUE], s=80, edgecolors="black")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+        ax.set_aspect("equal")
+    return png_base64(fig)
+
+
+def matrix_pair(left: list, right: list, *, titles: tuple[str, str]) -> str:
+    """Two matrices as heatmaps on one shared, symmetric colour scale, values written in the cells."""
+    a, b = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+    finite = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
+    scale = float(np.max(np.abs(finite))) if finite.size else 1.0
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+    fig, axes = _figure(3.2, ncols=2, margins={"left": 0.06, "right": 0.82, "bottom": 0.1, "top": 0.9})
+    for ax, matrix, title in zip(axes, (a, b), titles):
+        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(range(matrix.shape[1]))
+        ax.set_yticks(range(matrix.shape[0]))
+        if matrix.size <= 36:
+            for (i, j), value in np.ndenumerate(matrix):
+                ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7,
+                        color="white" if abs(value) > 0.6 * scale else "black")
+    fig.colorbar(image, cax=fig.add_axes((0.85, 0.15, 0.02, 0.7)))
+    return png_base64(fig)

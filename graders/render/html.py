@@ -1,0 +1,222 @@
+"""Self-contained HTML pages: the class analytics page and per-submission feedback pages.
+
+Pages have no scripts and no external resources: figures are inline base64
+PNG, styles are inline, and a Content-Security-Policy forbids everything
+else, so even text that escaped escaping could not run. Every piece of text
+that comes from a submission or a report goes through :func:`html.escape`.
+
+Feedback pages are student-safe: hidden checks show only their points, and
+no data of a hidden check (plots included) is used.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from graders.render import figures
+from graders.render._common import STATUS_LABELS, fmt_points, truncate_text
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #1f2933; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 2px solid #d9e2ec; padding-bottom: .2em; margin-top: 1.6em; }
+table { border-collapse: collapse; width: 100%; font-size: .92em; }
+th, td { border-bottom: 1px solid #d9e2ec; padding: .35em .5em; text-align: left; vertical-align: top; }
+th { background: #f0f4f8; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { white-space: pre-wrap; background: #f5f7fa; padding: .5em; margin: .3em 0; font-size: .85em; }
+.passed { color: #1c7d3a; font-weight: 600; } .failed, .error, .timeout { color: #b42318; font-weight: 600; }
+.not_run { color: #7b8794; font-weight: 600; }
+.summary { font-size: 1.2em; background: #f0f4f8; padding: .6em 1em; border-radius: 6px; }
+img { max-width: 100%; }
+.muted { color: #7b8794; }
+"""
+MAX_MESSAGE_LINES = 40
+MAX_OUTPUT_CHARS = 4000
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value (quotes included)."""
+    return html.escape(str(value), quote=True)
+
+
+def page(title: str, body: str) -> str:
+    """A complete HTML document around ``body`` (already escaped)."""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+
+
+def image(b64: str, alt: str) -> str:
+    return f'<p><img alt="{esc(alt)}" src="data:image/png;base64,{b64}"></p>'
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: frozenset[int] = frozenset()) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _status(status: str) -> str:
+    return f'<span class="{esc(status)}">{esc(STATUS_LABELS.get(status, status))}</span>'
+
+
+def render_class_page(reports: list[dict], summary, *, roster: dict | None = None, title: str = "Class report",
+                      feedback_links: bool = False) -> str:
+    """The instructor's analytics page for a batch.
+
+    Parameters
+    ----------
+    reports : list of dict
+        Canonical reports, in the order the table lists them.
+    summary : graders.batch.analytics.ClassSummary
+        Aggregates of ``reports``.
+    roster : dict, optional
+        Student details by id (``{"student": {"name": ...}}``) for the table.
+    title : str
+        Page title.
+    feedback_links : bool
+        Link each id to ``feedback/<id>.html``.
+    """
+    roster = roster or {}
+    parts = [f"<h1>{esc(title)}</h1>",
+             f'<p class="summary">{summary.count} submissions; mean {summary.mean:.1f}%, '
+             f"median {summary.median:.1f}%; "
+             + ", ".join(f"{n} {esc(s.replace('_', ' '))}" for s, n in sorted(summary.statuses.items())) + "</p>"]
+    parts.append("<h2>Score distribution</h2>")
+    parts.append(image(figures.score_histogram(summary.percents), "histogram of scores")
+                 if summary.percents else '<p class="muted">No reports.</p>')
+    parts.append("<h2>Pass rate per check</h2>")
+    if summary.checks:
+        labels = [f"{c.id}" for c in summary.checks]
+        parts.append(image(figures.horizontal_bars(labels, [c.pass_rate for c in summary.checks],
+                                                   xlabel="submissions passing (%)", percent=True),
+                           "pass rate per check"))
+        parts.append(_table(["check", "name", "visibility", "passed", "pass rate", "mean points"],
+                            [[esc(c.id), esc(c.name), esc(c.visibility), f"{c.passed}/{c.attempted}",
+                              f"{c.pass_rate:.0f}%", f"{c.points / max(c.attempted, 1):.2f} / {fmt_points(c.max_points)}"]
+                             for c in summary.checks], numeric=frozenset({3, 4, 5})))
+    parts.append("<h2>Misconceptions across the class</h2>")
+    if summary.misconceptions:
+        parts.append(image(figures.horizontal_bars([m.title for m in summary.misconceptions],
+                                                   [m.submissions for m in summary.misconceptions],
+                                                   xlabel="submissions"), "misconception frequency"))
+        parts.append(_table(["misconception", "id", "submissions", "diagnosed by"],
+                            [[esc(m.title), esc(m.id), str(m.submissions),
+                              esc(", ".join(f"{c} ({n})" for c, n in sorted(m.checks.items())))]
+                             for m in summary.misconceptions], numeric=frozenset({2})))
+    else:
+        parts.append('<p class="muted">No misconception was diagnosed.</p>')
+    parts.append("<h2>Submissions</h2>")
+    rows = []
+    for report, percent in zip(reports, summary.percents):
+        ident = report["submission"]["id"]
+        link = f'<a href="feedback/{esc(ident)}.html">{esc(ident)}</a>' if feedback_links else esc(ident)
+        totals = report["totals"]
+        counts = ", ".join(f"{totals[s]} {s.replace('_', ' ')}" for s in STATUS_LABELS if totals.get(s))
+        problem = report["submission"]["error"]
+        rows.append([link, esc(roster.get(ident, {}).get("student", {}).get("name", "")),
+                     f"{fmt_points(totals['score'])} / {fmt_points(totals['max_score'])}", f"{percent:.1f}%",
+                     esc(counts), esc(truncate_text(problem, max_lines=2, max_chars=200)) if problem else ""])
+    parts.append(_table(["id", "name", "points", "percent", "checks", "loading problem"], rows,
+                        numeric=frozenset({2, 3})))
+    return page(title, "\n".join(parts))
+
+
+def _public(report: dict, check_id: str) -> dict | None:
+    for check in report["checks"]:
+        if check["id"] == check_id and check["visibility"] == "public":
+            return check
+    return None
+
+
+def _check_rows(report: dict) -> list[list[str]]:
+    rows = []
+    for check in report["checks"]:
+        points = f"{fmt_points(check['points'])} / {fmt_points(check['max_points'])}"
+        if check["visibility"] == "hidden":
+            rows.append([esc(check["name"]), '<span class="muted">hidden</span>', points,
+                         f"Hidden test: {esc(points)} points"])
+            continue
+        detail = ""
+        if check["message"]:
+            detail += f"<pre>{esc(truncate_text(check['message'], max_lines=MAX_MESSAGE_LINES, max_chars=6000))}</pre>"
+        for diagnosis in check["diagnoses"]:
+            detail += (f"<p><strong>Likely cause: {esc(diagnosis['title'])}</strong></p>"
+                       f"<pre>{esc(diagnosis['message'])}</pre>"
+                       + (f'<p class="muted">Evidence: {esc(diagnosis["evidence"])}</p>' if diagnosis["evidence"] else ""))
+        rows.append([esc(check["name"]), _status(check["status"]), points, detail])
+    return rows
+
+
+def render_feedback_page(report: dict, *, title: str | None = None) -> str:
+    """A student-safe feedback page for one canonical report.
+
+    Shows the score, every check (hidden ones as points only), the XOR loss
+    curves and decision boundaries, and the softmax Jacobian of the first
+    public sample beside the reference's, when the report has them.
+    """
+    ident = report["submission"]["id"]
+    totals = report["totals"]
+    title = title or f"Feedback: {ident}"
+    parts = [f"<h1>{esc(title)}</h1>",
+             f'<p class="summary">Score: {fmt_points(totals["score"])} / {fmt_points(totals["max_score"])} points '
+             f"({totals['passed']} checks passed)</p>"]
+    if report["submission"]["error"]:
+        parts.append(f"<h2>Your submission could not be loaded</h2><pre>{esc(report['submission']['error'])}</pre>")
+    if report["submission"]["warnings"]:
+        parts.append("<h2>Loader warnings</h2><ul>"
+                     + "".join(f"<li>{esc(w)}</li>" for w in report["submission"]["warnings"]) + "</ul>")
+    parts.append("<h2>Checks</h2>")
+    parts.append(_table(["check", "status", "points", "details"], _check_rows(report), numeric=frozenset({2})))
+    parts.extend(_xor_section(report))
+    parts.extend(_jacobian_section(report))
+    if report.get("output"):
+        parts.append("<h2>Printed output</h2><pre>"
+                     + esc(truncate_text(report["output"], max_lines=60, max_chars=MAX_OUTPUT_CHARS)) + "</pre>")
+    return page(title, "\n".join(parts))
+
+
+XOR_CHECKS = {"xor.softmax_ce": "softmax cross-entropy (2-H-2)", "xor.mse": "MSE (2-H-1)"}
+
+
+def _xor_section(report: dict) -> list[str]:
+    curves, boundaries = {}, {}
+    for check_id, label in XOR_CHECKS.items():
+        check = _public(report, check_id)
+        data = check["data"] if check else {}
+        if data.get("loss_curves"):
+            curves[label] = data["loss_curves"]
+        params = data.get("final_params")
+        if params and all(v is not None for p in params for v in _flat(p)):
+            boundaries[label] = params
+    parts = []
+    if curves:
+        parts += ["<h2>XOR training</h2>",
+                  "<p>Loss during grader-driven training, one line per seed (same initial parameters as the reference).</p>",
+                  image(figures.loss_curves(curves), "XOR loss curves")]
+    if boundaries:
+        parts += ["<h2>Decision boundaries</h2>",
+                  "<p>Class your trained network (first seed) predicts over the plane; dots are the four XOR points.</p>",
+                  image(figures.decision_boundaries(boundaries), "XOR decision boundaries")]
+    return parts
+
+
+def _flat(value) -> list:
+    if isinstance(value, list):
+        return [v for item in value for v in _flat(item)]
+    return [value]
+
+
+def _jacobian_section(report: dict) -> list[str]:
+    check = _public(report, "jacobians.softmax_jacobian")
+    sample = check["data"].get("sample") if check else None
+    if not sample or any(v is None for v in _flat(sample["yours"])):
+        return []
+    z = ", ".join(f"{v:.3g}" for v in sample["z"])
+    return ["<h2>Softmax Jacobian</h2>",
+            f"<p>Softmax().jacobian(z)[0] for z[0] = [{esc(z)}]: yours (left) and the reference (right).</p>",
+            image(figures.matrix_pair(sample["yours"], sample["reference"], titles=("yours", "reference")),
+                  "softmax Jacobian, yours and the reference")]
