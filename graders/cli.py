@@ -100,6 +100,27 @@ def fixtures_build(out):
     click.echo(f"{len(manifest['files'])} fixture files written (version {manifest['version']})")
 
 
+@fixtures_group.command("mnist-reference")
+@click.option("--mnist-dir", type=click.Path(), help="Directory with the MNIST IDX files.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
+@click.option("--out", type=click.Path(file_okay=False), help="Fixtures folder (default: the kit's fixtures/).")
+def fixtures_mnist_reference(mnist_dir, config, out):
+    """Precompute the reference's MNIST accuracy for the data found and record it with the fixtures."""
+    from graders.data import DatasetUnavailable, load_mnist
+    from graders.fixture_build import record_in_manifest
+    from graders.fixture_store import fixtures_dir
+    from graders.mnist_plan import precompute_reference_accuracy
+
+    try:
+        data = load_mnist(mnist_dir)
+    except DatasetUnavailable as exc:
+        raise click.UsageError(str(exc)) from None
+    folder = Path(out) if out else fixtures_dir()
+    key, accuracy = precompute_reference_accuracy(data, _config(config)["mnist"], folder)
+    record_in_manifest(folder, "mnist_reference.json")
+    click.echo(f"{data.source}: reference accuracy {accuracy:.2%} recorded as {key} in {folder / 'mnist_reference.json'}")
+
+
 @fixtures_group.command("verify")
 def fixtures_verify():
     """Compare every fixture file with the sha256 in the manifest."""

@@ -40,6 +40,7 @@ _NUMBERS = {
     ("xor", "lr_mse"): (float, 1e-9, 1e3),
     ("mnist", "hidden_units"): (int, 1, 4096),
     ("mnist", "epochs"): (int, 1, 100),
+    ("mnist", "min_steps"): (int, 0, 10**6),
     ("mnist", "lr"): (float, 1e-9, 1e3),
     ("mnist", "batch_size"): (int, 1, 60000),
     ("mnist", "seed"): (int, 0, 2**31),

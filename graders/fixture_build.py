@@ -172,3 +172,14 @@ def build_fixtures(out_dir: Path) -> dict:
                 "files": dict(sorted(files.items()))}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def record_in_manifest(out_dir: Path, name: str) -> dict:
+    """Set the sha256 of ``out_dir/name`` in the manifest (after a data-dependent file changed)."""
+    out_dir = Path(out_dir)
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["files"][name] = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
+    manifest["files"] = dict(sorted(manifest["files"].items()))
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest

@@ -17,7 +17,7 @@ from graders.checks.integrity import TrainingRun, snapshot_steps
 from graders.checks.registry import check
 from graders.checks.xor import TRAINING_API, downsample, read_params, verified
 from graders.evaluate import predictions
-from graders.mnist_plan import plan, reference_accuracy, training_set
+from graders.mnist_plan import epochs, plan, reference_accuracy, training_set
 
 #: Pairs of consecutive steps spot-checked (plus the first and last step); the replay covers the rest.
 SPOT_CHECK_PAIRS = 2
@@ -57,7 +57,7 @@ def mnist_accuracy(ctx):
     if violation:
         raise CheckFailed(f"{violation}\nThe test accuracy of the parameters it produced ({accuracy:.2%}) "
                           "earns nothing.")
-    summary = (f"{data.description} {len(labels)} training images, {cfg['epochs']} epoch(s), batch "
+    summary = (f"{data.description} {len(labels)} training images, {epochs(len(labels), cfg)} epoch(s), batch "
                f"{cfg['batch_size']}, lr {cfg['lr']}: test accuracy {accuracy:.2%}, required {bar:.2%} "
                + (f"(reference {ref:.2%} with the same plan, minus {cfg['margin']:.0%}; floor {cfg['floor']:.0%})."
                   if ref is not None else f"(the absolute floor; reference accuracy {origin})."))

