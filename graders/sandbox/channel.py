@@ -175,7 +175,7 @@ class WorkerProcess:
         except _Deadline:
             self.close()
             raise WorkerTimeout(
-                f"the call did not finish within {timeout:g} s; the worker was killed") from None
+                f"did not finish within {timeout:g} s; the worker was killed.") from None
         except (_Exited, EOFError, BrokenPipeError, protocol.ProtocolError) as exc:
             self._drain_output()
             # After EOF the worker is normally on its way out; garbage alone says nothing.

@@ -307,8 +307,11 @@ class WorkerSession:
         timeout = self._timeout if self._timeout is not None else self.limits.call_timeout
         try:
             reply, arrays = worker.request(header, blobs, timeout)
-        except (WorkerTimeout, WorkerCrashed, ProtocolError):
+        except WorkerTimeout as exc:
             self._worker = None  # already killed; the next request starts afresh
+            raise WorkerTimeout(f"{_describe(op, fields)}: {exc}") from None
+        except (WorkerCrashed, ProtocolError):
+            self._worker = None
             raise
         if reply.get("ok") is True:
             try:
@@ -361,3 +364,20 @@ def _snapshot(item: Any) -> dict:
                for k in keys):
         raise ValueError("train_steps snapshot must hold lists of arrays")
     return {"step": item["step"], **{k: item[k] for k in keys}}
+
+
+def _describe(op: str, fields: dict[str, Any]) -> str:
+    """What a request asked the student's code to do, in words a student recognises."""
+    if op == "call":
+        return f"{fields['obj'].type_name}.{fields['method']}()"
+    if op == "new":
+        return f"{fields['cls']}()"
+    if op == "func":
+        return f"{fields['name']}()"
+    if op in ("getattr", "setattr"):
+        return f"{fields['obj'].type_name}.{fields['name']}"
+    if op == "train_steps":
+        return "training (forward, backward and step for every batch)"
+    if op == "hello":
+        return "importing your submission"
+    return op

@@ -108,6 +108,9 @@ def test_infinite_loop_times_out_and_grading_goes_on(tmp_path):
     validate_report(report.to_dict())
     s = statuses(report)
     assert s["forward.mse"] == "timeout"
+    mse = next(c for c in report.checks if c.id == "forward.mse")
+    assert mse.message == ("MSELoss.forward(): did not finish within 1 s; the worker was killed. "
+                           "Look for an infinite loop or a much slower computation than needed.")
     assert s["forward.softmax"] == "passed" and s["xor.softmax_ce"] == "passed"
 
 
