@@ -3,8 +3,9 @@
 ``tcp://HOST:PORT`` connects to a running scheduler; ``local:N`` starts a
 :class:`dask.distributed.LocalCluster` of ``N`` single-threaded worker
 processes on this machine. Each task is :func:`graders.batch.task.run_job`:
-the worker grades in its own sandboxed subprocess, claiming a sandbox slot
-of its machine (see :mod:`graders.batch.slots`), and returns the report.
+the worker grades in its own sandboxed subprocess, reserving a free sandbox
+slot of its machine (see :class:`graders.sandbox.workspace.SandboxAccount`),
+and returns the report.
 Submissions travel with their task (see :func:`~graders.batch.task.pack_files`),
 so workers need no shared file system for them; MNIST is read from each
 worker's own ``--mnist-dir`` / ``NNGRADE_MNIST_DIR`` / cache.
