@@ -4,4 +4,8 @@ Flow, one direction, one sub-package per stage::
 
     submission -> loader -> sandbox (worker subprocess) -> checks -> results -> render
 """
+from graders.blas import limit_before_numpy
+
 __version__ = "0.1.0"
+
+limit_before_numpy()  # one BLAS thread for the grader's small products (see graders/blas.py)

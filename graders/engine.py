@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graders import __version__
+from graders import __version__, blas
 from graders.checks.api import missing_api
 from graders.checks.compare import CheckFailed, NotRun
 from graders.checks.context import CheckContext, Partial
@@ -123,7 +123,17 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
     ------
     SandboxUnavailable
         Only with ``sandbox="strict"`` when no namespace isolation is available.
+
+    Notes
+    -----
+    The grader's BLAS runs one thread while grading (:mod:`graders.blas`).
     """
+    with blas.single_thread():
+        return _grade(path, mode=mode, config=config, config_path=config_path, seed=seed, mnist_dir=mnist_dir,
+                      sandbox=sandbox, submission_id=submission_id, slot=slot, diagnose=diagnose)
+
+
+def _grade(path, *, mode, config, config_path, seed, mnist_dir, sandbox, submission_id, slot, diagnose) -> Report:
     started = time.perf_counter()
     config = config or load_config(config_path)
     if diagnose is None:
