@@ -22,6 +22,7 @@ from graders.checks.registry import collect
 from graders.config import check_settings, load_config
 from graders.fixture_store import fixtures_dir, manifest, manifest_sha256
 from graders.loader import load_submission
+from graders.replays import disk_cache_for
 from graders.results import CheckResult, Report
 from graders.sandbox import (Limits, ProtocolError, SandboxUnavailable, StudentError, WorkerCrashed,
                              WorkerSession, WorkerTimeout, probe_isolation)
@@ -159,7 +160,7 @@ def _grade(path, *, mode, config, config_path, seed, mnist_dir, sandbox, submiss
                                 isolation=isolation, slot=slot)
         with session:
             report.checks = _run_checks(session, checks, config, diagnose, {
-                "mnist": provide_mnist, "fixtures_folder": folder,
+                "mnist": provide_mnist, "fixtures_folder": folder, "replay_cache": disk_cache_for(isolation),
                 "seed_offset": 0 if seed is None else int(seed)}, mnist_state, report)
     report.duration = round(time.perf_counter() - started, 3)
     return report

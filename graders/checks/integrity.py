@@ -29,14 +29,12 @@ four float32 ulps of the parameter, so students computing in float32 pass.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from graders import backprop
+from graders import backprop, replays
 
 #: Tag mixed into the seed of the rng that picks the spot-checked steps.
 SPOT_CHECK_TAG = 0x5EED
@@ -44,10 +42,6 @@ FLOAT32_EPS = float(np.finfo(np.float32).eps)
 ULPS = 4.0
 #: Fraction of the reply cap that snapshots may use.
 SNAPSHOT_SHARE = 0.5
-#: Replays kept in memory: every submission graded with the same configuration has the same one.
-REPLAY_CACHE_SIZE = 32
-_replays: OrderedDict[str, tuple] = OrderedDict()
-_replays_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -88,9 +82,16 @@ class TrainingRun:
 
     def fingerprint(self, steps: Sequence[int]) -> str:
         """Identifies the replay of this run recorded at `steps` (everything it depends on)."""
-        digest = hashlib.sha256(repr((self.sizes, self.output_sigmoid, self.loss, float(self.lr), self.scale,
-                                      list(steps), len(self.batches))).encode())
-        for array in [self.x, self.y, *self.init, *self.batches]:
+        batches = [np.asarray(b) for b in self.batches]
+        kinds = sorted({b.dtype.str for b in batches})
+        header = (self.sizes, self.output_sigmoid, self.loss, float(self.lr), self.scale, list(steps), len(batches))
+        if len(kinds) == 1:  # one array of all indices plus the batch lengths identifies them all
+            arrays = [np.array([len(b) for b in batches], dtype=np.int64), np.concatenate(batches)]
+            header += (kinds[0],)
+        else:
+            arrays = batches
+        digest = hashlib.sha256(repr(header).encode())
+        for array in [self.x, self.y, *self.init, *arrays]:
             array = np.ascontiguousarray(array)
             digest.update(repr((array.dtype.str, array.shape)).encode())
             digest.update(array.view(np.uint8).reshape(-1) if array.size else b"")
@@ -220,23 +221,11 @@ def _check_drift(run: TrainingRun, label: str, yours: list, replayed: list, drif
 
 def replay(run: TrainingRun, steps: Sequence[int]) -> tuple[list, dict]:
     """The grader's own SGD run for `run` (see :func:`graders.backprop.replay`), cached in memory."""
-    key = run.fingerprint(steps)
-    with _replays_lock:
-        if key in _replays:
-            _replays.move_to_end(key)
-            return _replays[key]
-    batches = (run.batch(step) for step in range(len(run.batches)))
-    result = backprop.replay(run.init, batches, run.lr, loss=run.loss, output_sigmoid=run.output_sigmoid,
-                             record=steps)
-    with _replays_lock:
-        _replays[key] = result
-        while len(_replays) > REPLAY_CACHE_SIZE:
-            _replays.popitem(last=False)
-    return result
+    return replays.replay(run, steps)
 
 
 def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], final: list[np.ndarray], *,
-                    update_rtol: float, drift: float) -> dict:
+                    update_rtol: float, drift: float, replayed: replays.Pending | None = None) -> dict:
     """Check that training was plain SGD with the true gradients (see the module docstring).
 
     Parameters
@@ -250,6 +239,9 @@ def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], f
         ``[W0, b0, ...]`` read back after training (already shape-checked).
     update_rtol, drift : float
         Tolerances from ``[tolerances]``.
+    replayed : replays.Pending, optional
+        The replay of `run` at `steps`, started with :func:`graders.replays.start` while the
+        worker trained (default: obtained now).
 
     Returns
     -------
@@ -299,7 +291,7 @@ def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], f
                     f"after training: {param_name(index)} read from the layer differs from what the last "
                     "Network.step produced; training must update parameters only with the gradient, and nothing "
                     "may change them afterwards.")
-    replayed_final, recorded = replay(run, steps)
+    replayed_final, recorded = replayed.result() if replayed is not None else replay(run, steps)
     for step in steps:
         _check_drift(run, f"step {step}", by_step[step][0], recorded[step], drift)
     _check_drift(run, "after training", final, replayed_final, drift)

@@ -15,7 +15,7 @@ import numpy as np
 from graders.checks.compare import CheckFailed, NotRun
 from graders.checks.integrity import TrainingRun, snapshot_steps
 from graders.checks.registry import check
-from graders.checks.xor import TRAINING_API, downsample, read_params, verified
+from graders.checks.xor import TRAINING_API, downsample, read_params, start_replay, verified
 from graders.evaluate import predictions
 from graders.mnist_plan import epochs, plan, reference_accuracy, training_set
 
@@ -40,12 +40,13 @@ def mnist_accuracy(ctx):
                       params, scale=scale)
     steps = snapshot_steps(run, pairs=SPOT_CHECK_PAIRS, seed=seed, reply_cap=ctx.session.limits.reply_cap)
     net, linears = ctx.network(sizes, params=params)
+    replayed = start_replay(ctx, run, steps)
     result = ctx.session.train_steps(net, ctx.new("SoftmaxCrossEntropyLoss"), ctx.session.stored("mnist_x"),
                                      ctx.session.stored("mnist_y"), batches=batches, lr=cfg["lr"],
                                      snapshots=steps, timeout=cfg["time_budget"])
     losses = ctx.array(result["losses"], call="the loss values of training", shape=(len(batches),))
     final = read_params(ctx, linears, sizes)
-    violation = verified(ctx, run, result, steps, final, "MNIST")
+    violation = verified(ctx, run, result, steps, final, "MNIST", replayed)
     accuracy = float(np.mean(predictions(final, data.x_test.reshape(len(data.x_test), -1) / 255.0,
                                          output_sigmoid=False) == data.y_test))
     # The origin (fixtures, cache, computed) is left out of the message: two identical runs give identical reports.

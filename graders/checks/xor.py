@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graders import replays
 from graders.checks.compare import CheckFailed
 from graders.checks.context import Partial
 from graders.checks.integrity import IntegrityError, TrainingRun, snapshot_steps, verify_training
@@ -43,13 +44,19 @@ def downsample(curve: np.ndarray, points: int = CURVE_POINTS) -> list[float]:
     return [float(v) if np.isfinite(v) else None for v in np.asarray(curve, dtype=float)[index]]
 
 
-def verified(ctx, run: TrainingRun, result: dict, steps: list[int], final, label: str) -> str | None:
+def start_replay(ctx, run: TrainingRun, steps: list[int]) -> replays.Pending:
+    """Start the grader's replay of `run` in the background (call it before the worker trains)."""
+    return replays.start(run, steps, ctx.extras.get("replay_cache"))
+
+
+def verified(ctx, run: TrainingRun, result: dict, steps: list[int], final, label: str,
+             replayed: replays.Pending | None = None) -> str | None:
     """Run the training-integrity verification; None when it holds, else the failure message."""
     tolerances = ctx.config["tolerances"]
     key = "integrity_" + label.replace(" ", "")
     try:
-        summary = verify_training(run, result["snapshots"], steps, final,
-                                  update_rtol=tolerances["update_rtol"], drift=tolerances["training_drift"])
+        summary = verify_training(run, result["snapshots"], steps, final, update_rtol=tolerances["update_rtol"],
+                                  drift=tolerances["training_drift"], replayed=replayed)
     except IntegrityError as exc:
         ctx.observe(key, str(exc), None, steps=steps)
         return f"{label}, {exc}"
@@ -69,6 +76,7 @@ def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
                           list(batches), lr, start)
         steps = snapshot_steps(run, pairs=SPOT_CHECK_PAIRS, seed=seed, reply_cap=ctx.session.limits.reply_cap)
         net, linears = ctx.network(sizes, output_sigmoid=output_sigmoid, params=start)
+        replayed = start_replay(ctx, run, steps)
         result = ctx.session.train_steps(net, ctx.new(loss_name), XOR_X, targets, batches=batches, lr=lr,
                                          snapshots=steps)
         losses = ctx.array(result["losses"], call="the loss values of training", shape=(cfg["epochs"],))
@@ -80,7 +88,7 @@ def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
         curves.append(downsample(losses))
         ctx.observe(f"seed{seed}", final, None, start=start, losses=losses, accuracy=accuracy, lr=lr,
                     snapshots=result["snapshots"])
-        violation = verified(ctx, run, result, steps, final, f"seed {seed}")
+        violation = verified(ctx, run, result, steps, final, f"seed {seed}", replayed)
         violations += [violation] if violation else []
     converged = sum(acc == 1.0 for _, acc, _, _ in outcomes)
     ctx.data.update({"loss_curves": curves, "seeds": seeds, "seeds_converged": converged,
