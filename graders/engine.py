@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -51,16 +52,51 @@ def selected_checks(config: dict, mode: str):
     return chosen
 
 
+def _catalogue(check_id: str, status: str, observations: dict) -> list:
+    """The diagnosis catalogue, imported only when a check does not pass."""
+    from graders.diagnoses import diagnose
+
+    return diagnose(check_id, status, observations)
+
+
+#: MNIST loaded in this process, keyed by its folder and the size and mtime of its files.
+_mnist_loaded: dict[tuple, object] = {}
+_mnist_lock = threading.Lock()
+
+
+def load_mnist_once(mnist_dir=None):
+    """:func:`graders.data.load_mnist`, kept in memory while the files in its folder are unchanged.
+
+    The arrays are made read-only: every later grade in this process shares them.
+    """
+    from graders.data import find_mnist_dir, load_mnist
+
+    directory = find_mnist_dir(mnist_dir)
+    if directory is None:  # the offline fallback, or nothing (raises)
+        return load_mnist(mnist_dir)
+    files = tuple((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+                  for entry in sorted(directory.iterdir()) if entry.name.startswith(("train-", "t10k-")))
+    key = (str(directory), files)
+    with _mnist_lock:
+        if key not in _mnist_loaded:
+            data = load_mnist(directory)
+            for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+                array.flags.writeable = False
+            _mnist_loaded.clear()  # one data set at a time: a changed folder replaces it
+            _mnist_loaded[key] = data
+        return _mnist_loaded[key]
+
+
 def _mnist_provider(mnist_dir):
-    """A callable that loads MNIST once, or records why it cannot."""
+    """A callable that loads MNIST once (see :func:`load_mnist_once`), or records why it cannot."""
     state: dict = {}
 
     def provide():
         if "data" not in state:
-            from graders.data import DatasetUnavailable, load_mnist
+            from graders.data import DatasetUnavailable
 
             try:
-                state["data"] = load_mnist(mnist_dir)
+                state["data"] = load_mnist_once(mnist_dir)
             except (DatasetUnavailable, OSError, ValueError) as exc:
                 state["data"], state["error"] = None, f"dataset unavailable: {exc}"
         return state["data"]
@@ -137,8 +173,7 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
 def _grade(path, *, mode, config, config_path, seed, mnist_dir, sandbox, submission_id, slot, diagnose) -> Report:
     started = time.perf_counter()
     config = config or load_config(config_path)
-    if diagnose is None:
-        from graders.diagnoses import diagnose
+    diagnose = diagnose or _catalogue
     isolation = probe_isolation(sandbox)
     folder = fixtures_dir()
     report = Report(submission=None, mode=mode, kit_version=__version__,

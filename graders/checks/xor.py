@@ -40,7 +40,7 @@ def read_params(ctx, linears, sizes) -> list[np.ndarray]:
 
 def downsample(curve: np.ndarray, points: int = CURVE_POINTS) -> list[float]:
     """At most ``points`` evenly spaced values of a loss curve (non-finite -> None)."""
-    index = np.unique(np.linspace(0, len(curve) - 1, min(points, len(curve))).astype(int))
+    index = list(dict.fromkeys(np.linspace(0, len(curve) - 1, min(points, len(curve))).astype(int).tolist()))
     return [float(v) if np.isfinite(v) else None for v in np.asarray(curve, dtype=float)[index]]
 
 

@@ -31,10 +31,12 @@ import json
 import re
 import tokenize
 import warnings as warnings_module
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from .common import SubmissionError, format_syntax_error
+
+if TYPE_CHECKING:
+    import nbformat
 
 CELL_MARKER = "# %% nngrade cell {}"
 _MARKER_RE = re.compile(r"^# %% nngrade cell (\d+)$")
@@ -245,6 +247,8 @@ def read_notebook(data: bytes, display: str) -> nbformat.NotebookNode:
         raise fail("is not valid JSON (nested too deeply)") from None
     if not isinstance(raw, dict):
         raise fail(f"is not a valid notebook: its JSON is a {type(raw).__name__}, not an object")
+    import nbformat  # imported on use: with jsonschema it takes longer to load than the grader itself
+
     with warnings_module.catch_warnings():
         warnings_module.simplefilter("ignore")
         try:
