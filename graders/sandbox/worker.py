@@ -126,11 +126,13 @@ class Worker:
             message = str(exc)
             raise protocol.UnsupportedValue(message if message.startswith(what) else f"{what} {message}")
 
-    def decode_args(self, part, arrays):
+    def decode_args(self, part, arrays, copy_stored=True):
+        """Decode a request part; stored arrays are copied unless the caller only indexes them."""
         return protocol.decode(part, arrays, tags={
             "ref": lambda p: self.lookup(p.get("id")),
             "rng": lambda p: np.random.default_rng(int(p["seed"])),
-            "stored": lambda p: np.array(self.stored_array(p.get("name")), copy=True),
+            "stored": lambda p: (np.array(self.stored_array(p.get("name")), copy=True) if copy_stored
+                                 else self.stored_array(p.get("name"))),
         })
 
     def lookup(self, ref_id):
@@ -205,8 +207,11 @@ class Worker:
 
     def op_train_steps(self, request, arrays):
         from_part = lambda key: self.decode_args(request.get(key), arrays)  # noqa: E731
-        net, loss, x, y = (from_part(key) for key in ("net", "loss", "x", "y"))
-        batches, lr = from_part("batches"), from_part("lr")
+        net, loss, batches, lr = (from_part(key) for key in ("net", "loss", "batches", "lr"))
+        # Student code sees only x[indices] and y[indices]: with index arrays those are copies,
+        # so a stored array needs no copy of its own.
+        indexed = all(isinstance(i, np.ndarray) and i.ndim == 1 and i.dtype.kind in "iu" for i in batches)
+        x, y = (self.decode_args(request.get(key), arrays, copy_stored=not indexed) for key in ("x", "y"))
         snapshot_steps = set(from_part("snapshots") or [])
         losses, snapshots = [], []
         for step, indices in enumerate(batches):
