@@ -20,6 +20,7 @@ VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 _state = {"set_before_numpy": False, "depth": 0, "limiter": None}
 _lock = threading.Lock()
+os.register_at_fork(after_in_child=lambda: globals().update(_lock=threading.Lock()))
 
 
 def limit_before_numpy() -> None:

@@ -7,6 +7,7 @@ up as a check status in a complete report.
 """
 from __future__ import annotations
 
+import os
 import platform
 import tempfile
 import threading
@@ -62,6 +63,7 @@ def _catalogue(check_id: str, status: str, observations: dict) -> list:
 #: MNIST loaded in this process, keyed by its folder and the size and mtime of its files.
 _mnist_loaded: dict[tuple, object] = {}
 _mnist_lock = threading.Lock()
+os.register_at_fork(after_in_child=lambda: globals().update(_mnist_lock=threading.Lock()))
 
 
 def load_mnist_once(mnist_dir=None):

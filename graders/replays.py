@@ -217,6 +217,17 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="nngrade-replay")
 
 
+def _after_fork() -> None:
+    """In a forked child the background thread is gone: start afresh (finished replays stay)."""
+    global _lock
+    _lock = threading.Lock()
+    _pending.clear()
+    _executor.cache_clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def _fill(key: str, run, steps: list, disk: DiskCache | None) -> tuple:
     try:
         return _obtain(key, run, steps, disk)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -134,3 +135,23 @@ def test_fingerprints_tell_batch_splits_and_data_apart():
     assert len(prints) == 5
     assert a.fingerprint(STEPS) != a.fingerprint([0, 59])
     assert a.fingerprint(STEPS) == _run(batches=[np.array([0, 1]), np.array([2, 3])] * 30).fingerprint(STEPS)
+
+
+def test_a_forked_child_obtains_replays_too():
+    replays.replay(_run(seed=6), STEPS)  # the parent's background thread exists now
+    pid = os.fork()
+    if pid == 0:  # the child has no background thread: it must start its own
+        try:
+            ok = all(np.array_equal(a, b) for a, b in zip(replays.replay(_run(seed=7), STEPS)[0],
+                                                          replays.compute(_run(seed=7), STEPS)[0]))
+        finally:
+            os._exit(0 if ok else 1)
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung waiting for its replay")
