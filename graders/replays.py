@@ -41,7 +41,6 @@ MEMORY_SIZE = 32
 DISK_FILES = 64
 
 _memory: OrderedDict[str, tuple] = OrderedDict()
-_pending: dict[str, Future] = {}
 _lock = threading.Lock()
 
 
@@ -140,7 +139,7 @@ def environment_key() -> str:
         parts.append(f"{blas.get('name')} {blas.get('version')}")
     except Exception:  # noqa: BLE001 - older NumPy: the version above still separates builds
         parts.append("blas unknown")
-    for name in ("backprop.py", "evaluate.py", "replays.py"):
+    for name in ("backprop.py", "evaluate.py", "replays.py", "checks/integrity.py"):
         parts.append(hashlib.sha256((here / name).read_bytes()).hexdigest())
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -163,7 +162,13 @@ def compute(run, steps: Sequence[int]) -> tuple[list, dict]:
                            record=steps)
 
 
-def _obtain(key: str, run, steps: Sequence[int], disk: DiskCache | None) -> tuple:
+def _obtain(run, steps: list, disk: DiskCache | None) -> tuple:
+    """From memory, else from disk, else computed (and then stored in both)."""
+    key = run.fingerprint(steps) + "-" + environment_key()[:16]
+    with _lock:
+        if key in _memory:
+            _memory.move_to_end(key)
+            return _memory[key]
     result = disk.load(key, run.shapes(), steps) if disk is not None else None
     if result is None:
         result = compute(run, steps)
@@ -180,40 +185,31 @@ def _obtain(key: str, run, steps: Sequence[int], disk: DiskCache | None) -> tupl
 class Pending:
     """A replay being obtained in the background; :meth:`result` waits for it."""
 
-    def __init__(self, key: str, future: Future, run, steps: Sequence[int], disk: DiskCache | None):
-        self.key, self.future, self.run, self.steps, self.disk = key, future, run, list(steps), disk
+    def __init__(self, future: Future, run, steps: list, disk: DiskCache | None):
+        self.future, self.run, self.steps, self.disk = future, run, steps, disk
 
     def result(self) -> tuple[list, dict]:
         """``(final, recorded)`` as :func:`graders.backprop.replay` returns them."""
         try:
             return self.future.result()
         except Exception:  # noqa: BLE001 - retried here, so a real error surfaces in this thread
-            return _obtain(self.key, self.run, self.steps, self.disk)
+            return _obtain(self.run, self.steps, self.disk)
 
 
 def start(run, steps: Sequence[int], disk: DiskCache | None = None) -> Pending:
     """Begin obtaining the replay of ``run`` at ``steps`` (memory, then disk, then computed).
 
-    The work runs in a background thread, so the grader can wait for the
-    worker meanwhile; a process exiting first finishes the queued replays (and
-    their cache files).
+    The work, fingerprint included, runs in one background thread, so the
+    grader can wait for the worker meanwhile; replays wanted by concurrent
+    grades queue there, and the later ones find the earlier ones in memory. A
+    process exiting first finishes the queued replays (and their cache files).
     """
-    key = run.fingerprint(steps) + "-" + environment_key()[:16]
-    with _lock:
-        if key in _memory:
-            _memory.move_to_end(key)
-            future: Future = Future()
-            future.set_result(_memory[key])
-            return Pending(key, future, run, steps, disk)
-        future = _pending.get(key)
-        if future is None:
-            future = _pending[key] = _executor().submit(_fill, key, run, list(steps), disk)
-    return Pending(key, future, run, steps, disk)
+    steps = list(steps)
+    return Pending(_executor().submit(_obtain, run, steps, disk), run, steps, disk)
 
 
 @functools.lru_cache(maxsize=1)
 def _executor() -> ThreadPoolExecutor:
-    """One background thread (its queue is finished before the interpreter exits)."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="nngrade-replay")
 
 
@@ -221,19 +217,10 @@ def _after_fork() -> None:
     """In a forked child the background thread is gone: start afresh (finished replays stay)."""
     global _lock
     _lock = threading.Lock()
-    _pending.clear()
     _executor.cache_clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
-
-
-def _fill(key: str, run, steps: list, disk: DiskCache | None) -> tuple:
-    try:
-        return _obtain(key, run, steps, disk)
-    finally:
-        with _lock:
-            _pending.pop(key, None)
 
 
 def replay(run, steps: Sequence[int], disk: DiskCache | None = None) -> tuple[list, dict]:
