@@ -10,6 +10,7 @@ import pytest
 
 import reference
 from graders import backprop
+from graders.checks import integrity
 from graders.checks.integrity import IntegrityError, TrainingRun, snapshot_steps, verify_training
 from graders.evaluate import init_params
 
@@ -153,3 +154,39 @@ def test_parameters_in_another_order_are_matched_at_step_zero(xor_run):
         for key in ("params", "grads", "updated"):
             snapshot[key] = snapshot[key][::-1]
     verify_training(xor_run, snapshots, steps, final, **TOLERANCES)
+
+
+def _step_by_step(run, snapshots, rtol=TOLERANCES["update_rtol"]):
+    try:
+        return integrity._checks_in_order(run, snapshots, rtol)
+    except IntegrityError:
+        return None
+
+
+def _bump(snapshot, keys, value=1e-9):
+    for key in keys:
+        snapshot[key][0] = snapshot[key][0] + value
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("tamper, damage", [
+    (None, None),
+    (lambda step, linears: linears[0].W.__imul__(1.001), None),  # updates are not -lr * gradient
+    (lambda step, linears: linears[1].b.__iadd__(0.5) if step == 40 else None, None),  # one jump
+    (None, lambda snapshots: _bump(snapshots[2], ("params", "updated"), 1e-6)),  # a change between steps
+    (None, lambda snapshots: _bump(snapshots[3], ("grads",), np.nan)),  # not finite
+    (None, lambda snapshots: snapshots[4]["grads"].__setitem__(1, np.zeros(3))),  # wrong shape
+    (None, lambda snapshots: snapshots[5]["params"].pop()),  # a parameter missing
+])
+def test_the_stacked_spot_checks_agree_with_the_step_by_step_ones(xor_run, dtype, tamper, damage):
+    steps = [0, 10, 11, 12, 40, 41, 299]
+    snapshots, _ = _train(xor_run, steps, tamper=tamper, dtype=dtype)
+    if damage:
+        damage(snapshots)
+    slow, fast = _step_by_step(xor_run, snapshots), integrity._checks_at_once(xor_run, snapshots, 1e-3)
+    assert (fast is None) == (slow is None) == (tamper is not None or damage is not None)
+    if slow is not None:
+        assert list(fast) == list(slow) == steps
+        for step in steps:
+            for mine, theirs in zip(sum(map(list, fast[step]), []), sum(map(list, slow[step]), [])):
+                assert mine.dtype == theirs.dtype == np.float64 and np.array_equal(mine, theirs)
