@@ -200,8 +200,8 @@ class Worker:
     def op_store(self, request, arrays):
         value = np.asarray(self.decode_args(request.get("value"), arrays))
         scale = request.get("scale")
-        if scale is not None:
-            value = value.astype(np.float64) * self.decode_args(scale, arrays)
+        if scale is not None:  # the values of value.astype(float64) * scale, without the temporary copy
+            value = np.multiply(value, self.decode_args(scale, arrays), dtype=np.float64)
         self.stored[str(request.get("name"))] = value
         return None, None
 
