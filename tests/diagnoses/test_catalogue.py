@@ -151,3 +151,11 @@ def test_docs_table_lists_every_entry_with_its_title():
     text = (Path(__file__).resolve().parents[2] / "docs" / "DIAGNOSES.md").read_text()
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|", text, flags=re.M))
     assert rows == TITLES
+
+
+def test_nothing_is_diagnosed_without_observations():
+    """The engine skips the catalogue when a check recorded nothing (e.g. MNIST not run)."""
+    for entry in CATALOGUE:
+        for check_id in entry.checks:
+            for status in ("failed", "error", "not_run", "timeout"):
+                assert diagnose(check_id, status, {}) == []
