@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import math
 import os
 import platform
 import stat
@@ -61,6 +62,9 @@ def disk_cache_for(isolation) -> DiskCache | None:
 class DiskCache:
     """Replay files in ``directory``, one ``<key>.npz`` per replay.
 
+    A file holds the key, the recorded steps and ``values``: the final
+    parameters, then those recorded at each step, flattened in that order.
+
     Parameters
     ----------
     directory : Path
@@ -90,23 +94,24 @@ class DiskCache:
             with np.load(path, allow_pickle=False) as archive:
                 if str(archive["key"]) != key or archive["steps"].tolist() != list(steps):
                     return None
-                final = [archive[f"final_{i}"] for i in range(len(shapes))]
-                recorded = {step: [archive[f"step_{step}_{i}"] for i in range(len(shapes))] for step in steps}
+                values = archive["values"]
         except Exception:  # noqa: BLE001 - any unreadable file is a miss
             return None
-        for params in [final, *recorded.values()]:
-            if any(p.dtype != np.float64 or p.shape != tuple(s) for p, s in zip(params, shapes)):
-                return None
-        return final, recorded
+        sizes = [math.prod(shape) for shape in shapes]
+        if values.dtype != np.float64 or values.shape != ((1 + len(steps)) * sum(sizes),):
+            return None
+        parts = np.split(values, np.cumsum(sizes * (1 + len(steps)))[:-1])
+        params = [part.reshape(shape) for part, shape in zip(parts, list(shapes) * (1 + len(steps)))]
+        count = len(shapes)
+        return params[:count], {step: params[count * (i + 1):count * (i + 2)] for i, step in enumerate(steps)}
 
     def save(self, key: str, result: tuple) -> None:
         """Write ``result`` atomically (temporary file and rename); failures are ignored."""
         final, recorded = result
-        arrays = {"key": np.array(key), "steps": np.array(sorted(recorded), dtype=np.int64)}
-        arrays.update({f"final_{i}": p for i, p in enumerate(final)})
-        arrays.update({f"step_{step}_{i}": p for step, params in recorded.items() for i, p in enumerate(params)})
+        steps = sorted(recorded)
+        values = np.concatenate([p.ravel() for params in [final, *(recorded[s] for s in steps)] for p in params])
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, key=np.array(key), steps=np.array(steps, dtype=np.int64), values=values)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not self._safe():
