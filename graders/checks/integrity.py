@@ -42,6 +42,9 @@ SPOT_CHECK_TAG = 0x5EED
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
 ULPS = 4.0
 KEYS = ("params", "grads", "updated")
+#: Networks with at most this many parameters are spot-checked stacked (:func:`_checks_at_once`): for
+#: them the per-step overhead dominates, for larger ones the copies into the stacks would.
+STACKED_CHECKS_LIMIT = 10_000
 #: Fraction of the reply cap that snapshots may use.
 SNAPSHOT_SHARE = 0.5
 
@@ -269,7 +272,7 @@ def _checks_at_once(run: TrainingRun, snapshots: list[dict], rtol: float) -> dic
     Each parameter's snapshots are stacked along a new first axis and compared
     with the expressions of the step-by-step path, element for element (the
     true gradients are computed per step, as there), so this passes exactly
-    when that path would. It only saves the per-step overhead of many small steps.
+    when that path would. It only saves the per-step overhead of many steps of a small network.
     """
     shapes = run.shapes()
     if not snapshots or any(len(s[key]) != len(shapes) for s in snapshots for key in KEYS):
@@ -337,8 +340,9 @@ def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], f
         raise IntegrityError(f"training reported its parameters at steps {[s['step'] for s in snapshots][:10]} "
                              f"instead of {list(steps)[:10]}; the training loop must not be changed, and "
                              "training must update parameters only with the gradient.")
-    by_step = _checks_at_once(run, snapshots, update_rtol)
-    if by_step is None:  # something does not hold: step by step, for the first failure's message
+    small = sum(p.size for p in run.init) <= STACKED_CHECKS_LIMIT
+    by_step = _checks_at_once(run, snapshots, update_rtol) if small else None
+    if by_step is None:  # large arrays, or something does not hold: step by step (the first failure's message)
         by_step = _checks_in_order(run, snapshots, update_rtol)
     final = [np.asarray(p, dtype=np.float64) for p in final]
     if steps:
