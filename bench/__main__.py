@@ -67,6 +67,16 @@ def _blas() -> str:
         return "BLAS unknown"
 
 
+def _grader_blas_threads() -> str:
+    """What graders/blas.py makes of this environment for a grading process started from it."""
+    from graders import blas
+
+    chosen = blas.chosen_by_user()
+    if chosen:
+        return ", ".join(f"{name}={value}" for name, value in chosen.items()) + " (set before the run)"
+    return "1 (nngrade's default: set before NumPy loads, or with threadpoolctl while grading)"
+
+
 def _torch_version() -> str | None:
     try:
         return importlib.metadata.version("torch")
@@ -99,7 +109,7 @@ def _run(args, sections, threads, batch_sizes, scratch: Path) -> int:
                         "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
                         "blas": _blas(), "torch": _torch_version(), "repeats": args.repeats, "epochs": args.epochs,
                         "batch_repeats": args.batch_repeats, "load": [os.getloadavg()[0], None],
-                        "grader_blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "library default"),
+                        "grader_blas_threads": _grader_blas_threads(),
                         "command": "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])},
                "data": {"label": data.label, "synthetic": synthetic, "n_train": len(data.labels_train),
                         "n_test": len(data.labels_test)}}

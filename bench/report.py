@@ -86,7 +86,7 @@ def render(results: dict) -> str:
               f"({meta['blas']}), PyTorch {meta['torch'] or 'not installed'}",
               f"load average (1 min) at start / end: {meta['load'][0]:.2f} / {meta['load'][1]:.2f} "
               f"(the machine is shared; higher means noisier figures)",
-              f"BLAS threads of the grading process (OPENBLAS_NUM_THREADS): {meta.get('grader_blas_threads', 'n/a')}",
+              f"BLAS threads of the grading process: {meta.get('grader_blas_threads', 'n/a')}",
               f"data: {results['data']['label']}", f"command: {meta['command']}", ""]
     training, gemm = results.get("training", {}), results.get("gemm", {})
     if training:

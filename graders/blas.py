@@ -32,11 +32,18 @@ def limit_before_numpy() -> None:
     _state["set_before_numpy"] = True
 
 
+def chosen_by_user() -> dict[str, str]:
+    """The thread variables set in the environment by someone other than nngrade."""
+    if _state["set_before_numpy"]:
+        return {}
+    return {name: os.environ[name] for name in VARIABLES if name in os.environ}
+
+
 def describe() -> str:
-    """How many BLAS threads grading uses, and why, for reports and benchmarks."""
+    """How many BLAS threads grading uses in this process, and why, for reports and benchmarks."""
     if _state["set_before_numpy"]:
         return "1 (set by nngrade before NumPy was loaded)"
-    chosen = {name: os.environ[name] for name in VARIABLES if name in os.environ}
+    chosen = chosen_by_user()
     if chosen:
         return ", ".join(f"{name}={value}" for name, value in chosen.items()) + " (set by the user)"
     return "1 while grading (threadpoolctl)" if _threadpoolctl() else "library default (threadpoolctl not installed)"
@@ -57,7 +64,7 @@ def single_thread():
     Re-entrant and thread-safe: the first block to enter sets the limit, the
     last one to leave restores the previous setting.
     """
-    if _state["set_before_numpy"] or any(name in os.environ for name in VARIABLES):
+    if _state["set_before_numpy"] or chosen_by_user():
         yield
         return
     with _lock:
