@@ -12,7 +12,6 @@ import platform
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +22,13 @@ from graders.checks.compare import CheckFailed, NotRun
 from graders.checks.context import CheckContext, Partial
 from graders.checks.registry import collect
 from graders.config import check_settings, load_config
-from graders.fixture_store import fixtures_dir, load_fixture, manifest, manifest_sha256
+from graders.fixture_store import fixtures_dir, manifest, manifest_sha256
 from graders.loader import load_submission
 from graders.replays import disk_cache_for
 from graders.results import CheckResult, Report
 from graders.sandbox import (Limits, ProtocolError, SandboxUnavailable, StudentError, WorkerCrashed,
-                             WorkerSession, WorkerTimeout, probe_isolation)
-from graders.sandbox.isolation import ENV_LEVEL
+                             WorkerTimeout)
+from graders.startup import Startup
 
 WORKER_DIR = "/nngrade/"  # the folder of the worker's own programs, at every sandbox level
 INFRASTRUCTURE = "grader infrastructure error (not a fault of the submission; please report it): "
@@ -183,80 +182,31 @@ def _grade(path, *, mode, config, config_path, seed, mnist_dir, sandbox, submiss
     started = time.perf_counter()
     config = config or load_config(config_path)
     diagnose = diagnose or _catalogue
-    probed = _probe_meanwhile(sandbox)
     folder = fixtures_dir()
     checks = selected_checks(config, mode)
     provide_mnist, mnist_state = _mnist_provider(mnist_dir)
-    _prefetch(checks, provide_mnist)
-    isolation = probed()
-    report = Report(submission=None, mode=mode, kit_version=__version__,
-                    fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},
-                    environment={"python": platform.python_version(), "numpy": np.__version__,
-                                 "platform": platform.platform(), "sandbox": isolation.to_dict()})
+    startup = Startup(sandbox, checks, provide_mnist)  # probe, fixtures and MNIST, overlapped
     with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
         loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id)
-        report.submission = loaded.info
-        if not loaded.ok:
+        session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot)
+                   if loaded.ok else None)
+        isolation = startup.isolation()
+        report = Report(submission=loaded.info, mode=mode, kit_version=__version__,
+                        fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},
+                        environment={"python": platform.python_version(), "numpy": np.__version__,
+                                     "platform": platform.platform(), "sandbox": isolation.to_dict()})
+        if session is None:
             report.checks = [_skipped(spec, points, visibility, "error" if spec.id == "api.conformance" else "not_run",
                                       f"the submission could not be loaded: {loaded.info.error}")
                              for spec, points, visibility in checks]
             report.duration = round(time.perf_counter() - started, 3)
             return report
-        session = WorkerSession(loaded.module_dir, loaded.entry, limits=limits_from_config(config),
-                                isolation=isolation, slot=slot)
         with session:
             report.checks = _run_checks(session, checks, config, diagnose, {
                 "mnist": provide_mnist, "fixtures_folder": folder, "replay_cache": disk_cache_for(isolation),
                 "seed_offset": 0 if seed is None else int(seed)}, mnist_state, report)
     report.duration = round(time.perf_counter() - started, 3)
     return report
-
-
-#: (mode, NNGRADE_SANDBOX) pairs whose isolation this process has probed already.
-_probed: set[tuple] = set()
-
-
-def _probe_meanwhile(sandbox: str):
-    """Start :func:`probe_isolation` (a trial worker, the first time per process) and return its waiter.
-
-    The first probe runs in a thread, so the grader can read fixtures and MNIST
-    meanwhile; the waiter returns the isolation or raises what the probe raised.
-    """
-    key = (sandbox, os.environ.get(ENV_LEVEL))
-    if key in _probed:
-        return lambda: probe_isolation(sandbox)
-    outcome: Future = Future()
-
-    def probe() -> None:
-        try:
-            outcome.set_result(probe_isolation(sandbox))
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the waiter
-            outcome.set_exception(exc)
-
-    threading.Thread(target=probe, name="nngrade-probe", daemon=True).start()
-
-    def wait():
-        isolation = outcome.result()
-        _probed.add(key)
-        return isolation
-
-    return wait
-
-
-def _prefetch(checks, provide_mnist) -> None:
-    """Read the fixture sets and the MNIST data the checks will use (errors are left to the checks)."""
-    try:
-        for visibility in sorted({spec.visibility for spec, _, _ in checks}):
-            for relative in manifest()["files"]:
-                if relative.startswith(f"{visibility}/") and relative.endswith(".npz"):
-                    load_fixture(visibility, relative[len(visibility) + 1:-len(".npz")])
-    except Exception:  # noqa: BLE001 - a missing or bad fixture fails its check, as without this
-        pass
-    if any(spec.group == "mnist" for spec, _, _ in checks):
-        try:
-            provide_mnist()
-        except Exception:  # noqa: BLE001 - raised again when the check asks for the data
-            pass
 
 
 def _skipped(spec, points, visibility, status, message) -> CheckResult:

@@ -183,6 +183,10 @@ class WorkerSession:
         """Text the worker printed since the previous call of this method (capped)."""
         return self._output.take()
 
+    def start(self) -> None:
+        """Start the worker now instead of on the first request (which is what imports the submission)."""
+        self._ensure_worker()
+
     # ------------------------------------------------------------------ operations
     def hello(self) -> dict:
         """Import the submission (on first use) and describe its API.

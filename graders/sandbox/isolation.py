@@ -223,11 +223,35 @@ def probe_isolation(mode: str = "best-effort", level: str | None = None) -> Isol
     return _CACHE[key]
 
 
-def _probe(mode: str, cap: str | None) -> Isolation:
+def first_candidate(mode: str = "best-effort", level: str | None = None) -> Isolation | None:
+    """The isolation :func:`probe_isolation` will try first, or None when it is probed already.
+
+    It has no features or notes yet. A caller may start a worker under it while
+    the probe runs, and must not send that worker any request (the first one
+    imports the submission) unless the probe returns the same level and privilege choice.
+    """
+    level = level or os.environ.get(ENV_LEVEL) or None
+    if mode not in MODES or (level is not None and level not in LEVELS) or (mode, level) in _CACHE:
+        return None
+    for name in _candidates(mode, level):
+        implementation = LEVELS[name]
+        if not implementation.unavailable_reason():
+            return Isolation(name, mode, {}, [], _privilege_choices(implementation)[0])
+    return None
+
+
+def _candidates(mode: str, cap: str | None) -> list[str]:
     names = list(LEVELS)
     if mode == "off":
         cap = "off"
-    candidates = names[names.index(cap):] if cap else [n for n in names if n != "off"]
+    return names[names.index(cap):] if cap else [n for n in names if n != "off"]
+
+
+def _probe(mode: str, cap: str | None) -> Isolation:
+    names = list(LEVELS)
+    candidates = _candidates(mode, cap)
+    if mode == "off":
+        cap = "off"
     notes: list[str] = []
     if cap and cap != names[0] and mode != "off":
         notes.append(f"{ENV_LEVEL}={cap} (or level={cap!r}) limits the sandbox to this level.")
@@ -298,5 +322,5 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
 
 __all__ = [
     "ENV_LEVEL", "FEATURE_NAMES", "Isolation", "LaunchPaths", "LaunchPlan", "Limits", "MODES",
-    "harden_grader_process", "probe_isolation",
+    "first_candidate", "harden_grader_process", "probe_isolation",
 ]
