@@ -41,6 +41,7 @@ API_NAMES = (
     "SoftmaxCrossEntropyLoss", "Network", "train",
 )
 TEXT_CAP = 8192
+EXACT_FLOATS = (float, np.float64)
 MAX_REQUEST_BYTES = 1 << 30
 
 
@@ -215,15 +216,18 @@ class Worker:
         snapshot_steps = set(from_part("snapshots") or [])
         losses, snapshots = [], []
         for step, indices in enumerate(batches):
-            where = f"train_steps step {step}"
             out = net.forward(x[indices])
             value = loss.forward(out, y[indices])
             net.backward(loss.backward())
-            if step in snapshot_steps:
+            snapshot = step in snapshot_steps
+            if snapshot:
+                where = f"train_steps step {step}"
                 pairs = [(copy_array(p, where), copy_array(g, where)) for p, g in net.parameters()]
             net.step(lr)
-            losses.append(to_float(value, where))
-            if step in snapshot_steps:
+            # float() of a float or np.float64 is what to_float gives; anything else takes the checked path.
+            exact = type(value) in EXACT_FLOATS
+            losses.append(float(value) if exact else to_float(value, f"train_steps step {step}"))
+            if snapshot:
                 updated = [copy_array(p, where) for p, _ in net.parameters()]
                 snapshots.append({
                     "step": step, "params": [p for p, _ in pairs],
