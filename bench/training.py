@@ -62,9 +62,22 @@ def batch_orders(n: int, batch_size: int, epochs: int, seed: int):
     return batches
 
 
-def run_reference(data, params, batch_size: int, epochs: int, dtype, seed: int):
-    """Train the reference with ``reference.train``; returns (seconds, final parameters)."""
-    linears = [reference.Linear(a, b) for a, b in layer_pairs()]
+class _FirstLinearNoInputGradient(reference.Linear):
+    """The reference's first layer doing only PyTorch's work: the images need no gradient."""
+
+    def backward(self, grad_y):
+        self.dW = self.x.T @ grad_y
+        self.db = grad_y.sum(axis=0)
+
+
+def run_reference(data, params, batch_size: int, epochs: int, dtype, seed: int, *, input_gradient: bool = True):
+    """Train the reference with ``reference.train``; returns (seconds, final parameters).
+
+    ``input_gradient=False`` swaps in a first layer whose backward skips ``g @ W.T``
+    (the product the API requires and PyTorch leaves out), so both sides do the same work.
+    """
+    first = reference.Linear if input_gradient else _FirstLinearNoInputGradient
+    linears = [first(*SIZES[:2])] + [reference.Linear(a, b) for a, b in layer_pairs()[1:]]
     for i, linear in enumerate(linears):
         linear.W = params[2 * i].astype(dtype)
         linear.b = params[2 * i + 1].astype(dtype)
@@ -112,6 +125,10 @@ def accuracy(data, params) -> float:
     return float(np.mean(predictions(params64, data.x_test, output_sigmoid=False) == data.labels_test))
 
 
+#: Timed sides: the reference, the reference without the first layer's input gradient, PyTorch.
+SIDES = ("reference", "same_work", "torch")
+
+
 def measure_training(data, *, threads: int, batch_sizes, epochs: int, repeats: int, seed: int = 0) -> dict:
     """Interleaved repetitions of reference and PyTorch training for every batch size and dtype.
 
@@ -131,7 +148,7 @@ def measure_training(data, *, threads: int, batch_sizes, epochs: int, repeats: i
         torch.set_num_threads(threads)
     params = init_params(SIZES, np.random.default_rng(seed))
     configs = [(b, name) for b in batch_sizes for name in DTYPES]
-    times = {(b, name, side): [] for b, name in configs for side in ("reference", "torch")}
+    times = {(b, name, side): [] for b, name in configs for side in SIDES}
     finals = {}
     squares = {name: _square_operands(dtype) for name, dtype in DTYPES.items()}
     ceilings = {name: [] for name in DTYPES}
@@ -140,12 +157,12 @@ def measure_training(data, *, threads: int, batch_sizes, epochs: int, repeats: i
             ceilings[name].append(_gemm_rate(*operands))
         rotated = configs[rep % len(configs):] + configs[:rep % len(configs)]
         for batch_size, name in rotated:
-            sides = ("reference", "torch") if rep % 2 == 0 else ("torch", "reference")
-            for side in sides:
+            for side in SIDES[rep % len(SIDES):] + SIDES[:rep % len(SIDES)]:
                 if side == "torch" and torch is None:
                     continue
-                if side == "reference":
-                    seconds, final = run_reference(data, params, batch_size, epochs, DTYPES[name], seed + 1)
+                if side != "torch":
+                    seconds, final = run_reference(data, params, batch_size, epochs, DTYPES[name], seed + 1,
+                                                   input_gradient=side == "reference")
                 else:
                     seconds, final = run_torch(torch, data, params, batch_size, epochs, DTYPES[name], seed + 1)
                 times[(batch_size, name, side)].append(seconds)
@@ -161,7 +178,10 @@ def measure_training(data, *, threads: int, batch_sizes, epochs: int, repeats: i
                "reference_gflops": training_flops(n, epochs, input_gradient=True) / ref / 1e9}
         if torch is not None:
             tor = statistics.median(times[(batch_size, name, "torch")])
+            same = statistics.median(times[(batch_size, name, "same_work")])
             row.update({"torch_s": tor, "torch_runs": times[(batch_size, name, "torch")], "ratio": ref / tor,
+                        "same_work_s": same, "same_work_runs": times[(batch_size, name, "same_work")],
+                        "same_work_ratio": same / tor,
                         "torch_accuracy": accuracy(data, finals[(batch_size, name, "torch")]),
                         "max_param_diff": max(float(np.max(np.abs(np.asarray(a, np.float64) - b)))
                                               for a, b in zip(finals[(batch_size, name, "reference")],
