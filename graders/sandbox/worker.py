@@ -64,9 +64,26 @@ def describe_exception(exc, context=""):
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     except BaseException:  # noqa: BLE001
         trace = ""
+    if isinstance(exc, NotImplementedError) and not context:
+        context = _raised_in(exc)  # the stub that is still a TODO, e.g. "Softmax.forward"
     if context:
         message = f"{context}: {message}"
     return {"type": type(exc).__name__, "message": cap_text(message), "traceback": cap_text(trace)}
+
+
+def _raised_in(exc) -> str:
+    """Qualified name of the function that raised ``exc`` ('' when unknown)."""
+    try:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code
+        if hasattr(code, "co_qualname"):  # Python >= 3.11
+            return str(code.co_qualname)
+        owner = tb.tb_frame.f_locals.get("self")
+        return f"{type(owner).__name__}.{code.co_name}" if owner is not None else str(code.co_name)
+    except BaseException:  # noqa: BLE001 - never fail while describing a failure
+        return ""
 
 
 class Worker:
