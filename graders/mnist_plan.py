@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,10 @@ def reference_accuracy(data, cfg: dict, seed: int, fixtures_folder: Path | None 
         accuracy = reference_accuracy_uncached(data, cfg, seed)
     except ImportError:
         return None, "unavailable (no reference in this installation)"
-    store_reference_accuracy(_cache_file(), key, data, accuracy)
+    try:
+        store_reference_accuracy(_cache_file(), key, data, accuracy)
+    except OSError:  # an unwritable cache costs a recomputation next time, never a grade
+        pass
     return accuracy, "computed now with the reference"
 
 
@@ -114,9 +118,15 @@ def store_reference_accuracy(path: Path, key: str, data, accuracy: float) -> Non
         entries = {}
     entries[key] = {"accuracy": accuracy, "source": data.source}
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    # A unique temporary file: concurrent graders (threads of one batch included) never share one.
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def precompute_reference_accuracy(data, cfg: dict, folder: Path) -> tuple[str, float]:

@@ -40,3 +40,42 @@ def test_precomputed_accuracy_is_found_by_its_plan_key(tmp_path):
     assert reference_accuracy(data, CFG, CFG["seed"], folder) == (0.5, "precomputed in the fixtures")
     # Another step count is another plan: the entry no longer applies.
     assert plan_key(data, {**CFG, "min_steps": 1}, CFG["seed"]) != key
+
+
+def test_concurrent_cache_writes_never_fail_and_leave_a_valid_file(tmp_path):
+    import threading
+
+    from graders.mnist_plan import store_reference_accuracy
+
+    data = SimpleNamespace(source="synthetic")
+    path = tmp_path / "cache" / "mnist_reference.json"
+    errors = []
+
+    def write(i):
+        try:
+            for j in range(20):
+                store_reference_accuracy(path, f"key{i}-{j}", data, i / 100)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    # Entries written at the same moment may overwrite each other (it is a cache); the file stays valid.
+    assert json.loads(path.read_text())
+    assert [p.name for p in path.parent.iterdir()] == ["mnist_reference.json"]
+
+
+def test_unwritable_cache_still_gives_the_accuracy(tmp_path, monkeypatch):
+    import graders.mnist_plan as mnist_plan
+
+    data = SimpleNamespace(fingerprint="e" * 16, source="synthetic",
+                           x_train=np.zeros((10, 28, 28), np.uint8), y_train=np.zeros(10, int))
+    monkeypatch.setattr(mnist_plan, "reference_accuracy_uncached", lambda *args: 0.25)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setattr(mnist_plan, "_cache_file", lambda: blocker / "nngrade" / "mnist_reference.json")
+    assert mnist_plan.reference_accuracy(data, CFG, CFG["seed"]) == (0.25, "computed now with the reference")
