@@ -287,10 +287,10 @@ def test_unreadable_module(src, workdir, monkeypatch):
     if os.geteuid() == 0:  # root reads any file: let the kernel's answer for other users be simulated
         real_open = os.open
 
-        def refusing_open(path, flags, *args):
+        def refusing_open(path, flags, *args, **kwargs):
             if os.fspath(path).endswith("losses.py"):
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
-            return real_open(path, flags, *args)
+            return real_open(path, flags, *args, **kwargs)
 
         monkeypatch.setattr(common.os, "open", refusing_open)
     loaded = load_submission(root, workdir)
