@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from graders.evaluate import init_params, predictions
+from graders.fsutil import write_atomically
 
 
 def epochs(n_train: int, cfg: dict) -> int:
@@ -117,16 +117,7 @@ def store_reference_accuracy(path: Path, key: str, data, accuracy: float) -> Non
     except (OSError, ValueError):
         entries = {}
     entries[key] = {"accuracy": accuracy, "source": data.source}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique temporary file: concurrent graders (threads of one batch included) never share one.
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(entries, indent=2, sort_keys=True) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(entries, indent=2, sort_keys=True))
 
 
 def precompute_reference_accuracy(data, cfg: dict, folder: Path) -> tuple[str, float]:

@@ -25,7 +25,6 @@ import math
 import os
 import platform
 import stat
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from graders import __version__, backprop
+from graders.fsutil import write_bytes_atomically
 
 #: Replays kept in memory: every submission graded with the same configuration has the same ones.
 MEMORY_SIZE = 32
@@ -106,7 +106,7 @@ class DiskCache:
         return params[:count], {step: params[count * (i + 1):count * (i + 2)] for i, step in enumerate(steps)}
 
     def save(self, key: str, result: tuple) -> None:
-        """Write ``result`` atomically (temporary file and rename); failures are ignored."""
+        """Write ``result`` atomically (:func:`graders.fsutil.write_bytes_atomically`); failures are ignored."""
         final, recorded = result
         steps = sorted(recorded)
         values = np.concatenate([p.ravel() for params in [final, *(recorded[s] for s in steps)] for p in params])
@@ -116,14 +116,7 @@ class DiskCache:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not self._safe():
                 return
-            fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(buffer.getbuffer())
-                os.replace(temporary, self.directory / f"{key}.npz")
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_bytes_atomically(self.directory / f"{key}.npz", buffer.getvalue())
             self._prune()
         except OSError:
             pass
