@@ -13,17 +13,12 @@ Later grades in the process find the probe done and do the same work in order.
 """
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import Future
 
 from graders.fixture_store import load_fixture, manifest
 from graders.sandbox import Isolation, WorkerSession, probe_isolation
-from graders.sandbox.isolation import ENV_LEVEL, first_candidate
-
-#: (mode, NNGRADE_SANDBOX) pairs whose isolation this process has probed already.
-_probed: set[tuple] = set()
-
+from graders.sandbox.isolation import first_candidate
 
 class Startup:
     """Begin the probe (in a thread, the first time per process) and the reading of the checks' data.
@@ -39,13 +34,13 @@ class Startup:
     """
 
     def __init__(self, sandbox: str, checks, provide_mnist):
-        self.sandbox, self.key = sandbox, (sandbox, os.environ.get(ENV_LEVEL))
-        self.guess: Isolation | None = None
+        self.sandbox = sandbox
         self.outcome: Future = Future()
-        if self.key in _probed:
+        # None once this process has probed the mode: nothing to overlap, the probe's answer is cached.
+        self.guess: Isolation | None = first_candidate(sandbox)
+        if self.guess is None:
             prefetch(checks, provide_mnist)
             return
-        self.guess = first_candidate(sandbox)
         threading.Thread(target=self._probe, args=(checks, provide_mnist), name="nngrade-probe", daemon=True).start()
 
     def _probe(self, checks, provide_mnist) -> None:
@@ -57,11 +52,7 @@ class Startup:
 
     def isolation(self) -> Isolation:
         """The probed isolation (raises what the probe raised, e.g. SandboxUnavailable in strict mode)."""
-        if self.key in _probed:
-            return probe_isolation(self.sandbox)
-        isolation = self.outcome.result()
-        _probed.add(self.key)
-        return isolation
+        return self.outcome.result() if self.guess is not None else probe_isolation(self.sandbox)
 
     def session(self, module_dir, entry: str, *, limits, slot: int) -> WorkerSession:
         """A session whose worker runs under the probed isolation, started during the probe when possible."""

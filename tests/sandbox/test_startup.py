@@ -18,12 +18,6 @@ class Linear:
 
 
 @pytest.fixture
-def first_grade(monkeypatch):
-    """This process has probed nothing yet, as far as graders.startup knows."""
-    monkeypatch.setattr(startup, "_probed", set())
-
-
-@pytest.fixture
 def submission(tmp_path):
     marker = tmp_path / "imported.txt"
     return write_submission(tmp_path / "submission", {"nn.py": MARKED.format(marker=str(marker))}), marker
@@ -47,7 +41,7 @@ def _sessions(monkeypatch):
     return made
 
 
-def test_the_early_worker_is_kept_when_the_probe_agrees(first_grade, monkeypatch, tmp_path):
+def test_the_early_worker_is_kept_when_the_probe_agrees(monkeypatch, tmp_path):
     directory = write_submission(tmp_path / "plain", {"nn.py": "class Linear:\n    pass\n"})
     probed = probe_isolation("best-effort")
     guess = Isolation(probed.level, probed.mode, {}, [], probed.drop_privileges)
@@ -60,7 +54,7 @@ def test_the_early_worker_is_kept_when_the_probe_agrees(first_grade, monkeypatch
         assert "Linear" in session.hello()["names"]
 
 
-def test_the_early_worker_is_closed_unused_when_the_probe_chooses_otherwise(first_grade, monkeypatch, submission):
+def test_the_early_worker_is_closed_unused_when_the_probe_chooses_otherwise(monkeypatch, submission):
     directory, marker = submission
     monkeypatch.setattr(startup, "first_candidate", lambda mode: Isolation("off", "off", {}, [], False))
     made = _sessions(monkeypatch)
@@ -74,7 +68,7 @@ def test_the_early_worker_is_closed_unused_when_the_probe_chooses_otherwise(firs
         session.hello()
 
 
-def test_a_failing_probe_closes_the_early_worker_and_raises(first_grade, monkeypatch, submission):
+def test_a_failing_probe_closes_the_early_worker_and_raises(monkeypatch, submission):
     directory, marker = submission
     probed = probe_isolation("best-effort")
     monkeypatch.setattr(startup, "first_candidate",
@@ -95,8 +89,8 @@ def test_a_failing_probe_closes_the_early_worker_and_raises(first_grade, monkeyp
 
 def test_later_grades_skip_the_early_start(monkeypatch, submission):
     directory, _ = submission
-    monkeypatch.setattr(startup, "_probed", {("best-effort", None)})
     monkeypatch.delenv("NNGRADE_SANDBOX", raising=False)
+    probe_isolation("best-effort")  # an earlier grade in this process probed
     boot = startup.Startup("best-effort", [], lambda: None)
     assert boot.guess is None
     with boot.session(directory, "nn", limits=FAST, slot=0) as session:
