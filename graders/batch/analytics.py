@@ -4,6 +4,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from graders.batch.task import is_infrastructure_failure
+
 
 @dataclass
 class CheckStats:
@@ -58,14 +60,19 @@ def percent(report: dict) -> float:
     return 100.0 * totals["score"] / totals["max_score"] if totals["max_score"] else 0.0
 
 
+def submission_status(report: dict) -> str:
+    """``graded``, ``not_loaded`` (the submission could not be read) or ``infrastructure_error``."""
+    if is_infrastructure_failure(report):
+        return "infrastructure_error"
+    return "not_loaded" if report["submission"]["error"] else "graded"
+
+
 def summarize(reports: list[dict]) -> ClassSummary:
     """Aggregate reports into a :class:`ClassSummary`.
 
     A misconception counts once per submission however many checks diagnosed
     it; ``checks`` says which checks did, and how often.
     """
-    from graders.batch.gradebook import submission_status
-
     checks: dict[str, CheckStats] = {}
     found: dict[str, Misconception] = {}
     statuses: dict[str, int] = {}

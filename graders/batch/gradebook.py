@@ -8,8 +8,8 @@ import csv
 import io
 import json
 
+from graders.batch.analytics import percent, submission_status
 from graders.batch.store import ResultsStore
-from graders.batch.task import is_infrastructure_failure
 from graders.fsutil import write_atomically, write_bytes_atomically
 
 LEADING = ["id", "total", "max", "percent"]
@@ -29,13 +29,6 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def submission_status(report: dict) -> str:
-    """``graded``, ``not_loaded`` (the submission could not be read) or ``infrastructure_error``."""
-    if is_infrastructure_failure(report):
-        return "infrastructure_error"
-    return "not_loaded" if report["submission"]["error"] else "graded"
-
-
 def check_columns(reports: list[dict]) -> list[str]:
     """Check ids in first-seen order over all reports."""
     seen: dict[str, None] = {}
@@ -53,10 +46,9 @@ def gradebook_rows(reports: list[dict], roster: dict[str, dict]) -> tuple[list[s
         totals = report["totals"]
         ident = report["submission"]["id"]
         points = {c["id"]: points_text(c["points"]) for c in report["checks"]}
-        percent = 100.0 * totals["score"] / totals["max_score"] if totals["max_score"] else 0.0
         entry = roster.get(ident, {})
         student = entry.get("student", {})
-        rows.append([ident, points_text(totals["score"]), points_text(totals["max_score"]), f"{percent:.2f}"]
+        rows.append([ident, points_text(totals["score"]), points_text(totals["max_score"]), f"{percent(report):.2f}"]
                     + [points.get(c, "") for c in checks]
                     + [submission_status(report), _cell(student.get("name", "")), _cell(student.get("sid", "")),
                        _cell(student.get("email", "")), student.get("lms_id", ""), entry.get("layout", "")])

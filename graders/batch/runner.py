@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from graders.batch.analytics import submission_status
 from graders.batch.discover import Submission, discover
-from graders.batch.gradebook import rebuild_outputs, submission_status
+from graders.batch.gradebook import rebuild_outputs
 from graders.batch.store import ResultsStore, grading_key
 from graders.batch.task import Job, pack_files, run_job
 
