@@ -21,19 +21,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from graders.evaluate import logistic
+from graders.evaluate import layer_outputs
 
 LOSSES = ("SoftmaxCrossEntropyLoss", "MSELoss")
-
-
-def _forward(params: Sequence[np.ndarray], x: np.ndarray, output_sigmoid: bool) -> list[np.ndarray]:
-    """Activations of every layer: ``[x, h1, ..., out]``."""
-    activations = [np.asarray(x, dtype=np.float64)]
-    layers = len(params) // 2
-    for i in range(layers):
-        z = activations[-1] @ params[2 * i] + params[2 * i + 1]
-        activations.append(logistic(z) if i < layers - 1 or output_sigmoid else z)
-    return activations
 
 
 def loss_gradient(out: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
@@ -61,7 +51,8 @@ def gradients(params: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *, los
         Whether a ``Sigmoid`` follows the last ``Linear``.
     """
     params = [np.asarray(p, dtype=np.float64) for p in params]
-    activations = _forward(params, x, output_sigmoid)
+    x = np.asarray(x, dtype=np.float64)
+    activations = [x, *layer_outputs(params, x, output_sigmoid=output_sigmoid)]
     grad = loss_gradient(activations[-1], np.asarray(y, dtype=np.float64), loss)
     layers = len(params) // 2
     result: list[np.ndarray] = [np.empty(0)] * len(params)
