@@ -1,7 +1,6 @@
 """HTML pages of a results folder: the class analytics page and per-submission feedback pages."""
 from __future__ import annotations
 
-import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -36,8 +35,7 @@ def student_page(results_dir, ident: str) -> str:
     return render_feedback_page(store.load_report(ident))
 
 
-def _write_page(report_path: Path, page_path: Path) -> None:
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+def _write_page(report: dict, page_path: Path) -> None:
     write_atomically(page_path, render_feedback_page(report))
 
 
@@ -52,11 +50,11 @@ def write_feedback_pages(store: ResultsStore, *, jobs: int = 1) -> int:
         source = store.report_path(report["submission"]["id"])
         target = store.feedback / f"{report['submission']['id']}.html"
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
-            todo.append((source, target))
+            todo.append((report, target))
     if jobs > 1 and len(todo) > 2 * jobs:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             list(pool.map(_write_page, *zip(*todo)))
     else:
-        for source, target in todo:
-            _write_page(source, target)
+        for report, target in todo:
+            _write_page(report, target)
     return len(todo)
