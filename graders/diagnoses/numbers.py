@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from graders.backprop import loss_gradient
+from graders.evaluate import logistic
+
 #: Tolerance of a signature match: loose enough for a student who computes in
 #: float32, tight enough that a coincidence is implausible.
 RTOL = 1e-4
@@ -124,8 +127,8 @@ def fmt_list(values) -> str:
 
 # -- the grader's own formulas ----------------------------------------------
 def sigmoid(x) -> np.ndarray:
-    """Logistic function, written with tanh so it cannot overflow."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+    """Logistic function of anything array-like (:func:`graders.evaluate.logistic`, which cannot overflow)."""
+    return logistic(np.asarray(x, dtype=np.float64))
 
 
 def softmax(z, axis=1) -> np.ndarray:
@@ -147,8 +150,8 @@ def softmax_vjp(s, g) -> np.ndarray:
     return s * (g - np.sum(g * s, axis=1, keepdims=True))
 
 
-def mlp_pass(params, x, y, loss: str, *, shift_last: float = 0.0) -> dict:
-    """Forward and backward of the two-layer sigmoid networks of the network checks.
+def first_layer_shift(params, x, y, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """``dW0`` of the two-layer sigmoid networks of the network checks, and how a premature update shifts it.
 
     Parameters
     ----------
@@ -158,27 +161,25 @@ def mlp_pass(params, x, y, loss: str, *, shift_last: float = 0.0) -> dict:
         Inputs and targets.
     loss : {"SoftmaxCrossEntropyLoss", "MSELoss"}
         The loss; with ``MSELoss`` the output layer has a sigmoid too.
-    shift_last : float
-        Backpropagate to the first layer through ``W1 - shift_last * dW1``
-        instead of ``W1`` (the signature of updating before backpropagating).
 
     Returns
     -------
-    dict
-        ``"grads"``: ``[dW0, db0, dW1, db1]``; ``"direction"``: how ``dW0``
-        changes per unit of ``shift_last``.
+    dW0 : ndarray
+        The true gradient of the first layer's weights.
+    direction : ndarray
+        How ``dW0`` changes per unit of ``a`` when the error reaches the first
+        layer through ``W1 - a * dW1`` instead of ``W1`` (the signature of
+        updating before backpropagating).
     """
     W0, b0, W1, b1 = (np.asarray(p, dtype=np.float64) for p in params)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     hidden = sigmoid(x @ W0 + b0)
     out = hidden @ W1 + b1
     if loss == "MSELoss":
-        prob = sigmoid(out)
-        delta1 = 2.0 * (prob - y) / y.size * prob * (1.0 - prob)
+        out = sigmoid(out)
+        delta1 = loss_gradient(out, y, loss) * out * (1.0 - out)
     else:
-        delta1 = (softmax(out) - y) / y.shape[0]
-    dW1 = hidden.T @ delta1
+        delta1 = loss_gradient(out, y, loss)
     slope = hidden * (1.0 - hidden)
-    delta0 = (delta1 @ (W1 - shift_last * dW1).T) * slope
-    direction = -x.T @ ((delta1 @ dW1.T) * slope)
-    return {"grads": [x.T @ delta0, delta0.sum(axis=0), dW1, delta1.sum(axis=0)], "direction": direction}
+    dW1 = hidden.T @ delta1
+    return x.T @ ((delta1 @ W1.T) * slope), -x.T @ ((delta1 @ dW1.T) * slope)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from graders.diagnoses.catalogue import diagnosis
-from graders.diagnoses.numbers import (as_array, close, first_mismatch, fmt, is_factor, mlp_pass,
+from graders.diagnoses.numbers import (as_array, close, first_layer_shift, first_mismatch, fmt, is_factor,
                                        ratio_evidence, scale_factor)
 
 GRADIENT_CHECKS = ("jacobians.softmax_backward", "jacobians.sigmoid_backward", "jacobians.linear_backward",
@@ -290,8 +290,8 @@ def _shift_in_network(observations) -> str | None:
     loss = NETWORK_LOSSES.get(key[: -len("_dW0")])
     if loss is None:
         return None
-    clean = mlp_pass(obs.inputs["params"], obs.inputs["x"], obs.inputs["y"], loss)
-    a = _fit_shift(obs.yours, clean["grads"][0], clean["direction"])
+    dW0, direction = first_layer_shift(obs.inputs["params"], obs.inputs["x"], obs.inputs["y"], loss)
+    a = _fit_shift(obs.yours, dW0, direction)
     if a is None:
         return None
     size = np.size(obs.reference)
