@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from graders.fsutil import remove_stale_temporaries, write_bytes_atomically
+from graders.fsutil import remove_stale_temporaries, sha256_bytes, write_atomically, write_bytes_atomically
 from graders.render.validate import ReportValidationError, validate_report
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -91,7 +91,7 @@ class ResultsStore:
             validate_report(report)
         except (OSError, ValueError, ReportValidationError):
             return False
-        return (state.get("key") == key and state.get("report_sha256") == hashlib.sha256(data).hexdigest()
+        return (state.get("key") == key and state.get("report_sha256") == sha256_bytes(data)
                 and state.get("submission_sha256") == submission_sha256
                 and report["submission"]["id"] == ident and not is_infrastructure_failure(report))
 
@@ -101,12 +101,12 @@ class ResultsStore:
         data = report_bytes(report)
         write_bytes_atomically(self.report_path(ident), data)
         state = {"key": key, "submission_sha256": submission_sha256,
-                 "report_sha256": hashlib.sha256(data).hexdigest()}
+                 "report_sha256": sha256_bytes(data)}
         write_bytes_atomically(self.state / f"{ident}.json", json.dumps(state, sort_keys=True).encode())
 
     def save_roster(self, roster: list[dict[str, Any]]) -> None:
         """Record the discovered submissions (id, layout, path, student details)."""
-        write_bytes_atomically(self.root / "roster.json", (json.dumps(roster, indent=2, sort_keys=True) + "\n").encode())
+        write_atomically(self.root / "roster.json", json.dumps(roster, indent=2, sort_keys=True))
 
     def roster(self) -> dict[str, dict[str, Any]]:
         """Student details by id from the last discovery (empty when never run)."""
@@ -120,8 +120,7 @@ class ResultsStore:
         paths = self.reports.glob("*.json") if self.reports.is_dir() else []
         for path in sorted(paths, key=lambda p: p.stem):
             try:
-                report = json.loads(path.read_text(encoding="utf-8"))
-                validate_report(report)
+                report = _read_report(path)
             except (OSError, ValueError, ReportValidationError):
                 continue
             yield report
@@ -134,6 +133,11 @@ class ResultsStore:
         FileNotFoundError
             When there is no report for ``ident``.
         """
-        report = json.loads(self.report_path(ident).read_text(encoding="utf-8"))
-        validate_report(report)
-        return report
+        return _read_report(self.report_path(ident))
+
+
+def _read_report(path: Path) -> dict:
+    """The schema-valid report in ``path`` (``OSError`` or ``ValueError`` when there is none)."""
+    report = json.loads(path.read_text(encoding="utf-8"))
+    validate_report(report)
+    return report
