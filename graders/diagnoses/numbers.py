@@ -90,6 +90,22 @@ def first_mismatch(observations: dict, *, prefix: str = ""):
     return None
 
 
+def matching_signature(yours, candidates) -> str | None:
+    """``"yours = TEXT on 15/15 elements"`` for the first ``(text, values)`` candidate that ``yours`` matches.
+
+    Parameters
+    ----------
+    yours : array_like
+        What the student returned.
+    candidates : iterable of (str, array_like)
+        Signatures of known bugs, each with the text that names it.
+    """
+    for text, values in candidates:
+        if close(yours, values):
+            return f"yours = {text} on {np.size(values)}/{np.size(values)} elements"
+    return None
+
+
 def scale_factor(yours, reference) -> float | None:
     """The ``c`` with ``yours == c * reference`` on every element, or None.
 

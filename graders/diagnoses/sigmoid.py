@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from graders.diagnoses.catalogue import diagnosis
-from graders.diagnoses.numbers import as_array, close, first_mismatch, fmt, fmt_list, own_forward_wrong, sigmoid
+from graders.diagnoses.numbers import (as_array, close, first_mismatch, fmt, fmt_list, matching_signature,
+                                       own_forward_wrong, sigmoid)
 
 FORWARD_CHECKS = ("forward.sigmoid", "forward.sigmoid_extreme")
 BACKWARD_CHECKS = ("jacobians.sigmoid_backward",)
@@ -99,10 +100,7 @@ def _candidate(observations, formula) -> str | None:
     if found is None:
         return None
     x, y, g, yours = found
-    for text, values in formula(x, y, g):
-        if close(yours, values):
-            return f"yours = {text} on {g.size}/{g.size} elements"
-    return None
+    return matching_signature(yours, formula(x, y, g))
 
 
 @diagnosis("sigmoid_derivative_of_input", title="Sigmoid derivative x * (1 - x) applied to the pre-activation",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from graders.diagnoses.catalogue import diagnosis
-from graders.diagnoses.numbers import (as_array, close, first_mismatch, fmt, fmt_list, mismatches,
-                                       own_forward_wrong, softmax, softmax_jacobian_of, softmax_vjp)
+from graders.diagnoses.numbers import (as_array, close, first_mismatch, fmt, fmt_list, matching_signature,
+                                       mismatches, own_forward_wrong, softmax, softmax_jacobian_of, softmax_vjp)
 
 FORWARD_CHECKS = ("forward.softmax", "forward.softmax_extreme", "forward.softmax_square")
 JACOBIAN_CHECKS = ("jacobians.softmax_jacobian", "jacobians.softmax_backward")
@@ -21,13 +21,6 @@ def _mismatch(observations, prefix):
         return None
     found = first_mismatch(observations, prefix=prefix)
     return None if found is None else found[1]
-
-
-def _match(yours, candidates, size) -> str | None:
-    for text, values in candidates:
-        if close(yours, values):
-            return f"yours = {text} on {size}/{size} elements"
-    return None
 
 
 @diagnosis("softmax_jacobian_row_sum", title="Softmax Jacobian summed over its rows", checks=JACOBIAN_CHECKS,
@@ -70,14 +63,14 @@ def softmax_jacobian_diagonal(observations):
     if obs is not None:
         s = np.asarray(obs.inputs["s"], dtype=np.float64)
         diagonal = s * (1.0 - s)
-        return _match(obs.yours, [("diag(s * (1 - s)) with zero off-diagonal entries",
-                                   diagonal[:, :, None] * np.eye(s.shape[1])),
-                                  ("s * (1 - s), shape (n, k)", diagonal)], np.size(obs.yours))
+        return matching_signature(obs.yours, [("diag(s * (1 - s)) with zero off-diagonal entries",
+                                               diagonal[:, :, None] * np.eye(s.shape[1])),
+                                              ("s * (1 - s), shape (n, k)", diagonal)])
     obs = _mismatch(observations, "backward")
     if obs is None:
         return None
     s, g = (np.asarray(obs.inputs[k], dtype=np.float64) for k in ("s", "g"))
-    return _match(obs.yours, [("g * s * (1 - s)", g * s * (1.0 - s))], g.size)
+    return matching_signature(obs.yours, [("g * s * (1 - s)", g * s * (1.0 - s))])
 
 
 @diagnosis("softmax_jacobian_from_z", title="Softmax Jacobian built from the logits z instead of s",
@@ -91,12 +84,12 @@ def softmax_jacobian_from_z(observations):
     obs = _mismatch(observations, "jacobian")
     if obs is not None:
         z = np.asarray(obs.inputs["z"], dtype=np.float64)
-        return _match(obs.yours, [("diag(z) - z z^T", softmax_jacobian_of(z))], np.size(obs.reference))
+        return matching_signature(obs.yours, [("diag(z) - z z^T", softmax_jacobian_of(z))])
     obs = _mismatch(observations, "backward")
     if obs is None:
         return None
     z, g = (np.asarray(obs.inputs[k], dtype=np.float64) for k in ("z", "g"))
-    return _match(obs.yours, [("z * (g - sum(g * z))", softmax_vjp(z, g))], g.size)
+    return matching_signature(obs.yours, [("z * (g - sum(g * z))", softmax_vjp(z, g))])
 
 
 @diagnosis("softmax_derivative_twice", title="Softmax derivative applied on top of the fused gradient",
@@ -112,9 +105,9 @@ def softmax_derivative_twice(observations):
         return None
     reference = np.asarray(obs.reference, dtype=np.float64)
     p = softmax(obs.inputs["logits"])
-    return _match(obs.yours, [("reference * p * (1 - p) with p = softmax(logits)", reference * p * (1.0 - p)),
-                              ("J^T reference with J the softmax Jacobian", softmax_vjp(p, reference))],
-                  reference.size)
+    return matching_signature(obs.yours, [
+        ("reference * p * (1 - p) with p = softmax(logits)", reference * p * (1.0 - p)),
+        ("J^T reference with J the softmax Jacobian", softmax_vjp(p, reference))])
 
 
 def _extreme(observations):
@@ -181,9 +174,9 @@ def softmax_wrong_axis(observations):
         return None
     z = np.asarray(obs.inputs["z"], dtype=np.float64)
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    found = _match(obs.yours, [("softmax over each column (axis=0)", softmax(z, axis=0)),
-                               ("exp(z - row max) divided by its column sums (axis=0)",
-                                e / e.sum(axis=0, keepdims=True))], z.size)
+    found = matching_signature(obs.yours, [("softmax over each column (axis=0)", softmax(z, axis=0)),
+                                           ("exp(z - row max) divided by its column sums (axis=0)",
+                                            e / e.sum(axis=0, keepdims=True))])
     return None if found is None else f"{found}; your row sums are {fmt_list(as_array(obs.yours).sum(axis=1))}"
 
 
@@ -199,10 +192,10 @@ def softmax_no_axis(observations):
         return None
     z = np.asarray(obs.inputs["z"], dtype=np.float64)
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    return _match(obs.yours, [("exp(z) / (sum over the whole batch): all values sum to 1",
-                               softmax(z, axis=None)),
-                              ("exp(z - row max) / (sum over the whole batch): all values sum to 1",
-                               e / e.sum())], z.size)
+    return matching_signature(obs.yours, [("exp(z) / (sum over the whole batch): all values sum to 1",
+                                           softmax(z, axis=None)),
+                                          ("exp(z - row max) / (sum over the whole batch): all values sum to 1",
+                                           e / e.sum())])
 
 
 @diagnosis("softmax_missing_keepdims", title="Softmax reduction without keepdims (visible when n == k)",
@@ -228,7 +221,7 @@ def softmax_missing_keepdims(observations):
                        e_flat / e_flat.sum(axis=1, keepdims=True)),
                       ("e / e.sum(axis=1) with e = exp(z - z.max(axis=1)) (both without keepdims)",
                        e_flat / e_flat.sum(axis=1))]
-    return _match(obs.yours, candidates, z.size)
+    return matching_signature(obs.yours, candidates)
 
 
 @diagnosis("integer_output", title="Output array of integer dtype",
