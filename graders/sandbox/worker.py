@@ -241,9 +241,7 @@ class Worker:
                 where = f"train_steps step {step}"
                 pairs = [(copy_array(p, where), copy_array(g, where)) for p, g in net.parameters()]
             net.step(lr)
-            # float() of a float or np.float64 is what to_float gives; anything else takes the checked path.
-            exact = type(value) in EXACT_FLOATS
-            losses.append(float(value) if exact else to_float(value, f"train_steps step {step}"))
+            losses.append(loss_to_float(value, step))
             if snapshot:
                 updated = [copy_array(p, where) for p, _ in net.parameters()]
                 snapshots.append({
@@ -298,13 +296,15 @@ def copy_array(value, where):
     return array
 
 
-def to_float(value, where):
-    """Convert a loss value to float, explaining what was returned if impossible."""
+def loss_to_float(value, step):
+    """Convert the loss value of training step `step` to float, explaining what was returned if impossible."""
+    if type(value) in EXACT_FLOATS:  # the usual case, and the same number the checked path gives
+        return float(value)
     try:
         return float(np.asarray(value, dtype=np.float64).reshape(()))
     except (TypeError, ValueError) as exc:
         raise TypeError(
-            f"{where}: loss.forward returned {type(value).__name__}, expected a scalar ({exc})"
+            f"train_steps step {step}: loss.forward returned {type(value).__name__}, expected a scalar ({exc})"
         ) from None
 
 
