@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from submissions import mutated_source, reference_source, write_submission  # noqa: E402
 
 from graders.batch import run_batch  # noqa: E402
+from graders.batch.cluster import local_cluster  # noqa: E402
 
 BUGS = [
     ("return as_float_array(grad_y) * y * (1.0 - y)", "return as_float_array(grad_y) * y"),
@@ -80,11 +81,8 @@ def main() -> None:
                 "local --jobs 2 (processes)": dict(jobs=2, executor="process")}
         clusters = []
         if not args.skip_dask:
-            from dask.distributed import LocalCluster
-
             for workers in (1, 2):
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                cluster = local_cluster(workers)
                 clusters.append(cluster)
                 runs[f"dask LocalCluster, {workers} worker(s)"] = dict(scheduler=cluster.scheduler_address)
         try:

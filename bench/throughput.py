@@ -56,14 +56,15 @@ def _infrastructure_message(results: Path, ident: str) -> str:
 @contextlib.contextmanager
 def dask_cluster(workers: int = DASK_WORKERS):
     """A started LocalCluster like ``--scheduler local:N`` (or None without Dask) and its start-up seconds."""
+    from graders.batch.cluster import local_cluster
+
     try:
-        from dask.distributed import LocalCluster
+        import dask.distributed  # noqa: F401 - imported before the clock starts
     except ImportError:
         yield None, None
         return
     began = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=40)
+    cluster = local_cluster(workers)
     seconds = time.perf_counter() - began
     try:
         yield cluster, seconds

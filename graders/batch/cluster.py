@@ -45,19 +45,42 @@ def parse_scheduler(spec: str) -> tuple[str, str | int]:
     raise SchedulerError(f"--scheduler must be tcp://HOST:PORT or local:N, got {spec!r}")
 
 
+def local_cluster(workers: int):
+    """Start the ``dask.distributed.LocalCluster`` that ``--scheduler local:N`` uses.
+
+    Parameters
+    ----------
+    workers : int
+        Number of single-threaded worker processes.
+
+    Returns
+    -------
+    dask.distributed.LocalCluster
+        Started, without a dashboard; the caller closes it.
+
+    Raises
+    ------
+    ImportError
+        When Dask is not installed.
+    """
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=40)
+
+
 @contextlib.contextmanager
 def dask_client(spec: str) -> Iterator:
     """A connected ``dask.distributed.Client`` (and its LocalCluster for ``local:N``), closed on exit."""
     kind, value = parse_scheduler(spec)
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise SchedulerError("--scheduler needs Dask: pip install 'nngrade[dask]'") from None
     cluster = None
     try:
         if kind == "local":
-            cluster = LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+            cluster = local_cluster(value)
             client = Client(cluster)
         else:
             client = Client(value, timeout="30s")
