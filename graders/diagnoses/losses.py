@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,31 +21,43 @@ FIRST_ARGUMENT = ("pred", "probs", "logits")
 CE_CALLS = "CrossEntropyLoss().forward(probs, target) or SoftmaxCrossEntropyLoss().forward(logits, target)"
 
 
-def _factor(observations):
-    """``(factor, n, k, kind, size)`` of the first mismatched loss value or loss gradient.
+class _Scaled(NamedTuple):
+    """How the first mismatched loss value or loss gradient relates to the reference."""
 
-    ``kind`` is ``"loss"`` or ``"gradient"``; ``n`` and ``k`` are the target's shape.
-    """
+    factor: float | None
+    #: The target's shape: samples and classes (or outputs).
+    n: int
+    k: int
+    #: ``"loss"`` or ``"gradient"``.
+    kind: str
+    size: int
+    #: The loss is ``MSELoss`` (its first argument is ``pred``).
+    mse: bool
+
+
+def _factor(observations) -> _Scaled | None:
+    """The scale factor between the first mismatched loss value or loss gradient and its reference."""
     for prefix in ("forward", "grad"):
         found = first_mismatch(observations, prefix=prefix)
         if found is None or "target" not in found[1].inputs:
             continue
         obs = found[1]
         n, k = np.shape(obs.inputs["target"])
+        mse = "pred" in obs.inputs
         if np.ndim(obs.reference) == 0:
             yours = obs.yours
             if yours is None or not np.isfinite(yours) or obs.reference == 0:
                 return None
-            return float(yours) / float(obs.reference), n, k, "loss", 1
-        return scale_factor(obs.yours, obs.reference), n, k, "gradient", np.size(obs.reference)
+            return _Scaled(float(yours) / float(obs.reference), n, k, "loss", 1, mse)
+        return _Scaled(scale_factor(obs.yours, obs.reference), n, k, "gradient", np.size(obs.reference), mse)
     return None
 
 
-def _evidence(found, wanted: float, explanation: str) -> str | None:
-    if found is None or not is_factor(found[0], wanted):
+def _evidence(found: _Scaled | None, wanted: float, explanation: str) -> str | None:
+    if found is None or not is_factor(found.factor, wanted):
         return None
-    factor, _, _, kind, size = found
-    base = f"your loss = {factor:.4g} x the reference's" if kind == "loss" else ratio_evidence(factor, size)
+    base = (f"your loss = {found.factor:.4g} x the reference's" if found.kind == "loss"
+            else ratio_evidence(found.factor, found.size))
     return f"{base} = {explanation}"
 
 
@@ -87,11 +100,10 @@ def batch_mean_vs_sum(observations):
     found = _factor(observations)
     if found is None:
         return None
-    n, k = found[1], found[2]
-    mse = "pred" in _inputs(observations)
+    n, k = found.n, found.k
     options = [(n, f"n x reference (n = {n} samples): summed over the batch instead of averaged"),
                (1 / n, f"reference / n (n = {n} samples): divided by the batch size twice")]
-    if mse:
+    if found.mse:
         options += [(n * k, f"n*d x reference (n*d = {n * k} elements): summed instead of averaged"),
                     (1 / (n * k), f"reference / (n*d) (n*d = {n * k}): divided by the element count twice")]
     for wanted, explanation in options:
@@ -99,13 +111,6 @@ def batch_mean_vs_sum(observations):
         if text:
             return text
     return None
-
-
-def _inputs(observations) -> dict:
-    for key in ("forward", "grad"):
-        if key in observations:
-            return observations[key].inputs
-    return {}
 
 
 @diagnosis("ce_mean_over_all_elements", title="Cross-entropy averaged over all n*k elements",
@@ -116,11 +121,10 @@ def _inputs(observations) -> dict:
                    "Fix: -np.sum(target * np.log(p)) / n, and divide the gradient by n only.")
 def ce_mean_over_all_elements(observations):
     found = _factor(observations)
-    if found is None or "pred" in _inputs(observations):
+    if found is None or found.mse:
         return None
-    k = found[2]
-    return _evidence(found, 1 / k, f"reference / k (k = {k} classes): divided by n*k = {found[1] * k} "
-                                   f"instead of n = {found[1]}")
+    n, k = found.n, found.k
+    return _evidence(found, 1 / k, f"reference / k (k = {k} classes): divided by n*k = {n * k} instead of n = {n}")
 
 
 @diagnosis("mse_mean_over_samples", title="MSE averaged over samples only", checks=MSE_CHECKS,
@@ -132,11 +136,10 @@ def ce_mean_over_all_elements(observations):
                    "Fix: divide by pred.size (n * d), in forward and in backward.")
 def mse_mean_over_samples(observations):
     found = _factor(observations)
-    if found is None or "pred" not in _inputs(observations):
+    if found is None or not found.mse:
         return None
-    d = found[2]
-    return _evidence(found, d, f"d x reference (d = {d} outputs): divided by n = {found[1]} "
-                               f"instead of n*d = {found[1] * d}")
+    n, d = found.n, found.k
+    return _evidence(found, d, f"d x reference (d = {d} outputs): divided by n = {n} instead of n*d = {n * d}")
 
 
 @diagnosis("log_base_wrong", title="Logarithm in base 2 or 10 instead of the natural log",
@@ -161,7 +164,7 @@ def log_base_wrong(observations):
                    "Fix: put the minus in front: -np.sum(target * np.log(p)) / n.")
 def loss_missing_minus(observations):
     found = _factor(observations)
-    if found is None or found[3] != "loss":
+    if found is None or found.kind != "loss":
         return None
     return _evidence(found, -1.0, "-1 x reference: the loss is negative")
 
