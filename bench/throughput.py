@@ -11,7 +11,6 @@ start-up time is reported separately), and reached by its address.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import statistics
 import tempfile
@@ -43,12 +42,15 @@ def make_submissions(folder: Path, count: int) -> Path:
 
 def _infrastructure_message(results: Path, ident: str) -> str:
     """The first infrastructure-error message in a submission's report."""
+    from graders.batch.store import ResultsStore
+    from graders.engine import INFRASTRUCTURE
+
     try:
-        report = json.loads((results / "reports" / f"{ident}.json").read_text())
+        report = ResultsStore(results, create=False).load_report(ident)
     except (OSError, ValueError):
         return f"{ident}: infrastructure error (report unreadable)"
-    for check in report.get("checks", []):
-        if "infrastructure" in check.get("message", ""):
+    for check in report["checks"]:
+        if check["message"].startswith(INFRASTRUCTURE):
             return f"infrastructure error: {check['message'][:300]}"
     return f"{ident}: infrastructure error"
 
