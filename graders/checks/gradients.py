@@ -116,6 +116,11 @@ def network_backward(ctx):
 STEP_PROBE_LR = 0.1
 
 
+def parameter_name(index: int) -> str:
+    """``"b of Linear layer 1"`` for index 3 of ``[W0, b0, W1, b1, ...]``."""
+    return f"{'W' if index % 2 == 0 else 'b'} of Linear layer {index // 2}"
+
+
 def _step_probe(ctx, net, linears, f):
     """Which way ``Network.step`` moves parameters whose gradients failed the check (for the detectors)."""
     names = [("W", "dW"), ("b", "db")]
@@ -157,7 +162,7 @@ def sgd_step(ctx):
     if cached_after is not None:
         ctx.observe("cached_inputs", cached_after, cached)
     for i, (p0, g, p1) in enumerate(zip(before, grads, after)):
-        name = f"{'W' if i % 2 == 0 else 'b'} of Linear layer {i // 2}"
+        name = parameter_name(i)
         ctx.compare(p1, p0 - lr * g, key=f"step{i}", inputs={"before": p0, "grad": g, "lr": lr},
                     call=f"Network.step({lr}) after forward and backward, {name}",
                     quantity="updated parameters p - lr * grad",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graders.checks.gradients import parameter_name
 from graders.diagnoses.catalogue import diagnosis
 from graders.diagnoses.numbers import (as_array, close, first_layer_shift, first_mismatch, fmt, is_factor,
                                        ratio_evidence, scale_factor)
@@ -12,10 +13,6 @@ GRADIENT_CHECKS = ("jacobians.softmax_backward", "jacobians.sigmoid_backward", "
                    "gradients.softmax_ce_backward", "gradients.network_backward", "gradients.no_accumulation")
 XOR_CHECKS = ("xor.softmax_ce", "xor.mse")
 NETWORK_LOSSES = {"network_ce": "SoftmaxCrossEntropyLoss", "network_mse": "MSELoss"}
-
-
-def _parameter_name(index: int) -> str:
-    return f"{'W' if index % 2 == 0 else 'b'} of Linear layer {index // 2}"
 
 
 def _flipped(observations):
@@ -147,7 +144,7 @@ def gradient_ascent(observations):
     factor = scale_factor(after - before, -lr * grad)
     if not is_factor(factor, -1.0):
         return None
-    return (f"Network.step({lr:g}) moved {_parameter_name(index)} by +lr * grad: "
+    return (f"Network.step({lr:g}) moved {parameter_name(index)} by +lr * grad: "
             f"{ratio_evidence(factor, grad.size)} change -lr * grad")
 
 
@@ -188,7 +185,7 @@ def _unchanged_params(observations) -> str | None:
     index, before, grad, lr, after = found
     if after.shape != before.shape or not np.array_equal(after, before):
         return None
-    return (f"after Network.step({lr:g}) all {before.size} elements of {_parameter_name(index)} are unchanged "
+    return (f"after Network.step({lr:g}) all {before.size} elements of {parameter_name(index)} are unchanged "
             f"(its gradient is not zero: max |grad| = {fmt(np.max(np.abs(grad)))})")
 
 
@@ -236,7 +233,7 @@ def gradient_assigned(observations):
     index, _, grad, lr, after = found
     for factor, formula in ((1.0, "grad"), (-lr, "-lr * grad"), (lr, "lr * grad")):
         if close(after, factor * grad):
-            return (f"after Network.step({lr:g}), {_parameter_name(index)} = {formula} "
+            return (f"after Network.step({lr:g}), {parameter_name(index)} = {formula} "
                     f"on {grad.size}/{grad.size} elements")
     return None
 
