@@ -123,20 +123,16 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
         else:
             pending.append((sub, sha))
     shas = {sub.id: sha for sub, sha in pending}
-
-    def finished(result: dict) -> None:
-        report = result["report"]
-        store.save(result["id"], report, key, shas[result["id"]])
-        summary.graded.append(result["id"])
-        if submission_status(report) == "infrastructure_error":
-            summary.infrastructure_errors.append(result["id"])
-
     job_list = [Job(id=sub.id, path=str(sub.path), config=config, seed=seed,
                     mnist_dir=None if mnist_dir is None else str(mnist_dir), sandbox=sandbox,
                     files=pack_files(sub.path) if scheduler else None) for sub, _ in pending]
     with _ProgressBar(progress, len(job_list)) as advance:
         def done(result: dict) -> None:
-            finished(result)
+            report = result["report"]
+            store.save(result["id"], report, key, shas[result["id"]])
+            summary.graded.append(result["id"])
+            if submission_status(report) == "infrastructure_error":
+                summary.infrastructure_errors.append(result["id"])
             advance(result["id"])
 
         if scheduler:
