@@ -4,7 +4,6 @@
 :mod:`.discover`          submission layouts (plain, Gradescope, Canvas, Moodle) and ids
 :mod:`.runner`            :func:`run_batch`: resumable, parallel, progress bar
 :mod:`.task`              one submission's grading job (threads, processes, Dask)
-:mod:`.slots`             distinct sandbox slots for concurrent jobs on a machine
 :mod:`.cluster`           Dask distributed execution (``tcp://...`` or ``local:N``)
 :mod:`.store`             the results folder; atomic, kill-safe report writes
 :mod:`.gradebook`         ``grades.csv``, ``grades_canvas.csv``, ``reports.jsonl``
