@@ -19,7 +19,13 @@ def _forward(observations):
     return np.asarray(found[1].inputs["x"], dtype=np.float64), found[1].yours
 
 
-def _double(observations) -> str | None:
+@diagnosis("double_sigmoid", title="Sigmoid applied twice", checks=FORWARD_CHECKS,
+           message="Called: Sigmoid().forward(x).\n"
+                   "Expected: 1 / (1 + exp(-x)), with sigmoid(0) = 0.5 and outputs anywhere in (0, 1).\n"
+                   "Observed: the sigmoid of something that is already a sigmoid: no output is below 0.5.\n"
+                   "Fix: apply the logistic function once, to x itself; do not feed a sigmoid (or expit) back "
+                   "into 1 / (1 + exp(...)).")
+def double_sigmoid(observations):
     found = _forward(observations)
     if found is None:
         return None
@@ -32,16 +38,6 @@ def _double(observations) -> str | None:
         return (f"yours = 1 / (1 + sigmoid(-x)) on {size}/{size} elements: every output lies in (0.5, 1), "
                 f"and x = 0 gives 1 / 1.5 = {fmt(1 / 1.5)} instead of 0.5")
     return None
-
-
-@diagnosis("double_sigmoid", title="Sigmoid applied twice", checks=FORWARD_CHECKS,
-           message="Called: Sigmoid().forward(x).\n"
-                   "Expected: 1 / (1 + exp(-x)), with sigmoid(0) = 0.5 and outputs anywhere in (0, 1).\n"
-                   "Observed: the sigmoid of something that is already a sigmoid: no output is below 0.5.\n"
-                   "Fix: apply the logistic function once, to x itself; do not feed a sigmoid (or expit) back "
-                   "into 1 / (1 + exp(...)).")
-def double_sigmoid(observations):
-    return _double(observations)
 
 
 @diagnosis("sigmoid_overflow_nan", title="Sigmoid overflows to NaN for large inputs", checks=FORWARD_CHECKS,
@@ -72,7 +68,7 @@ def sigmoid_overflow_nan(observations):
                    "and the plus in the denominator.")
 def sigmoid_wrong_formula(observations):
     probe = observations.get("probe")
-    if probe is None or close(probe.yours, probe.reference) or _double(observations):
+    if probe is None or close(probe.yours, probe.reference) or double_sigmoid(observations):
         return None
     yours = as_array(probe.yours)
     if yours is None:
