@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.sandbox import confine
-from graders.sandbox.views import (  # noqa: F401  (re-exported)
-    SYSTEM_DIRS, filesystem_args, hidden_paths, kit_paths, landlock_rules, python_dirs,
-)
+from graders.sandbox.views import filesystem_args, hidden_paths, landlock_rules
 from graders.sandbox.workspace import BASE_UID
 
 #: Environment variable telling the worker to forbid execve before importing the submission.

@@ -32,7 +32,6 @@ def _is_inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
-
 @functools.lru_cache(maxsize=1)
 def kit_paths() -> tuple[str, ...]:
     """Real paths of the grading kit's packages, and of its source tree if any."""
@@ -55,7 +54,6 @@ def python_dirs() -> list[str]:
     candidates = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
                   numpy_dir, os.path.join(os.path.dirname(numpy_dir), "numpy.libs")]
     return [os.path.abspath(path) for path in candidates if os.path.isdir(path)]
-
 
 
 def hidden_paths() -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from graders.sandbox import (
     Limits, SandboxUnavailable, StudentError, WorkerCrashed, WorkerSession, probe_isolation,
 )
 from graders.sandbox.isolation import FEATURE_NAMES
-from graders.sandbox.levels import filesystem_args, kit_paths
+from graders.sandbox.views import filesystem_args, kit_paths
 from graders.sandbox.workspace import processes_of_uid
 from sandbox_support import CORRECT_NN, FAST, write_submission
 
