@@ -82,7 +82,7 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def rebuild_outputs(store: ResultsStore, *, assignment: str) -> dict[str, int]:
+def rebuild_outputs(store: ResultsStore, *, assignment: str) -> list[dict]:
     """Rewrite ``grades.csv``, ``grades_canvas.csv`` and ``reports.jsonl`` from ``reports/``.
 
     Parameters
@@ -95,8 +95,8 @@ def rebuild_outputs(store: ResultsStore, *, assignment: str) -> dict[str, int]:
 
     Returns
     -------
-    dict
-        ``{"rows": n}``.
+    list of dict
+        The reports the files were built from (every valid one, in id order).
     """
     reports = list(store.iter_reports())
     roster = store.roster()
@@ -104,4 +104,4 @@ def rebuild_outputs(store: ResultsStore, *, assignment: str) -> dict[str, int]:
     write_atomically(store.root / "grades_canvas.csv", _csv(*canvas_rows(reports, roster, assignment)))
     lines = [json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) for r in reports]
     write_bytes_atomically(store.root / "reports.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"))
-    return {"rows": len(reports)}
+    return reports

@@ -39,14 +39,24 @@ def _write_page(report: dict, page_path: Path) -> None:
     write_atomically(page_path, render_feedback_page(report))
 
 
-def write_feedback_pages(store: ResultsStore, *, jobs: int = 1) -> int:
+def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[dict] | None = None) -> int:
     """Write ``feedback/<id>.html`` for every report newer than its page; returns how many.
 
     With ``jobs > 1`` and enough pages, pages are drawn in ``jobs`` processes
     (plotting is CPU-bound).
+
+    Parameters
+    ----------
+    store : ResultsStore
+        The results folder.
+    jobs : int
+        Processes drawing pages.
+    reports : list of dict, optional
+        The store's valid reports when the caller has already read them
+        (default: read them from ``store``).
     """
     todo = []
-    for report in store.iter_reports():
+    for report in store.iter_reports() if reports is None else reports:
         source = store.report_path(report["submission"]["id"])
         target = store.feedback / f"{report['submission']['id']}.html"
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:

@@ -142,11 +142,11 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
                 run_on_dask(client, job_list, done)
         else:
             _run_local(job_list, done, jobs=jobs, executor=executor)
-    rebuild_outputs(store, assignment=canvas_assignment or config["assignment"]["name"])
+    reports = rebuild_outputs(store, assignment=canvas_assignment or config["assignment"]["name"])
     if feedback_pages:
         from graders.batch.pages import write_feedback_pages
 
-        write_feedback_pages(store, jobs=jobs)
+        write_feedback_pages(store, jobs=jobs, reports=reports)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
