@@ -248,16 +248,12 @@ def _candidates(mode: str, cap: str | None) -> list[str]:
 
 
 def _probe(mode: str, cap: str | None) -> Isolation:
-    names = list(LEVELS)
-    candidates = _candidates(mode, cap)
-    if mode == "off":
-        cap = "off"
     notes: list[str] = []
-    if cap and cap != names[0] and mode != "off":
-        notes.append(f"{ENV_LEVEL}={cap} (or level={cap!r}) limits the sandbox to this level.")
     if mode == "off":
         notes.append("Sandbox switched off: the worker is a plain subprocess without limits.")
-    for name in candidates:
+    elif cap and cap != list(LEVELS)[0]:
+        notes.append(f"{ENV_LEVEL}={cap} (or level={cap!r}) limits the sandbox to this level.")
+    for name in _candidates(mode, cap):
         implementation = LEVELS[name]
         reason = implementation.unavailable_reason()
         if reason:
