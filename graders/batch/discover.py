@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,15 +129,12 @@ def _plain(entries: list[Path]) -> tuple[list[Submission], list[str]]:
             chosen.append(path)
         else:
             warnings.append(f"skipped {path.name}: not a .py, .ipynb or .zip file nor a folder")
-    stems: dict[str, int] = {}
-    for path in chosen:
-        stem = safe_id(path.name if path.is_dir() else path.stem)
-        stems[stem] = stems.get(stem, 0) + 1
+    stems = [(path, safe_id(path.name if path.is_dir() else path.stem)) for path in chosen]
+    counts = Counter(stem for _, stem in stems)
     found = []
-    for path in chosen:
-        stem = safe_id(path.name if path.is_dir() else path.stem)
+    for path, stem in stems:
         # alice.py and alice.ipynb both exist: keep the suffix in both ids.
-        ident = stem if stems[stem] == 1 else safe_id(path.name.replace(".", "_"))
+        ident = stem if counts[stem] == 1 else safe_id(path.name.replace(".", "_"))
         found.append(Submission(ident, path, "plain", _student()))
     return found, warnings
 
