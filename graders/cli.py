@@ -232,7 +232,8 @@ def report_command(results_dir, output, student_id, title):
     try:
         text = student_page(results_dir, student_id) if student_id else class_page(results_dir, title=title)
     except (FileNotFoundError, ValueError) as exc:
-        raise click.UsageError(f"no report for {student_id!r} in {results_dir}: {exc}") from None
+        raise click.UsageError(f"no report for {student_id!r} in {results_dir}: {exc}" if student_id
+                               else str(exc)) from None
     write_atomically(Path(output), text)
     click.echo(f"wrote {output}", err=True)
 

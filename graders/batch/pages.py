@@ -12,9 +12,18 @@ from graders.render.html import render_class_page, render_feedback_page
 
 
 def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None) -> str:
-    """The analytics page of ``results_dir`` (links to feedback pages when they exist)."""
+    """The analytics page of ``results_dir`` (links to feedback pages when they exist).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``results_dir`` holds no valid report (not a results folder of ``nngrade batch``).
+    """
     store = ResultsStore(Path(results_dir), create=False)
     reports = list(store.iter_reports())
+    if not reports:
+        raise FileNotFoundError(f"no valid report in {store.reports}: is {results_dir} the -o folder of "
+                                "`nngrade batch`?")
     if feedback_links is None:
         feedback_links = store.feedback.is_dir() and any(store.feedback.glob("*.html"))
     return render_class_page(reports, summarize(reports), roster=store.roster(), title=title,

@@ -132,3 +132,16 @@ def test_pages_render_in_a_headless_browser(results, tmp_path, kind):
     assert [h for h in re.findall(r"<h2>(.*?)</h2>", dom) if h in expected] == expected
     assert dom.count("<img") >= 3
     assert 'data-pwned="1"' not in dom and "<script" not in dom.lower()
+
+
+def test_report_command_refuses_a_folder_without_reports(tmp_path, results):
+    from click.testing import CliRunner
+
+    from graders.cli import main
+
+    empty = CliRunner().invoke(main, ["report", str(tmp_path), "-o", str(tmp_path / "class.html")])
+    assert empty.exit_code == 2 and not (tmp_path / "class.html").exists()
+    assert f"no valid report in {tmp_path / 'reports'}: is {tmp_path} the -o folder of `nngrade batch`?" \
+        in empty.output
+    unknown = CliRunner().invoke(main, ["report", str(results), "-o", str(tmp_path / "x.html"), "--student", "zz"])
+    assert unknown.exit_code == 2 and "no report for 'zz' in" in unknown.output
