@@ -231,11 +231,6 @@ def _check_drift(run: TrainingRun, label: str, yours: list, replayed: list, drif
                 f"{drift:.0%} of that); training must update parameters only with the gradient.")
 
 
-def replay(run: TrainingRun, steps: Sequence[int]) -> tuple[list, dict]:
-    """The grader's own SGD run for `run` (see :func:`graders.backprop.replay`), cached in memory."""
-    return replays.replay(run, steps)
-
-
 def _checks_in_order(run: TrainingRun, snapshots: list[dict], rtol: float) -> dict[int, tuple]:
     """Spot checks 1-3 snapshot by snapshot; raises at the first failure, else returns the arrays by step."""
     shapes = run.shapes()
@@ -352,7 +347,7 @@ def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], f
                     f"after training: {param_name(index)} read from the layer differs from what the last "
                     "Network.step produced; training must update parameters only with the gradient, and nothing "
                     "may change them afterwards.")
-    replayed_final, recorded = replayed.result() if replayed is not None else replay(run, steps)
+    replayed_final, recorded = replayed.result() if replayed is not None else replays.replay(run, steps)
     for step in steps:
         _check_drift(run, f"step {step}", by_step[step][0], recorded[step], drift)
     _check_drift(run, "after training", final, replayed_final, drift)
