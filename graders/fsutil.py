@@ -101,6 +101,16 @@ def remove_stale_temporaries(folder: Path) -> int:
     return removed
 
 
+def user_cache_dir(*parts: str) -> Path:
+    """nngrade's folder in the user's cache, then ``parts`` (it may not exist).
+
+    ``$XDG_CACHE_HOME/nngrade`` when that variable is set and not empty, else
+    ``~/.cache/nngrade``.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser().joinpath("nngrade", *parts)
+
+
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()

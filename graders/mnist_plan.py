@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from graders.evaluate import init_params, predictions
-from graders.fsutil import write_atomically
+from graders.fsutil import user_cache_dir, write_atomically
 
 
 def epochs(n_train: int, cfg: dict) -> int:
@@ -74,8 +73,7 @@ def reference_accuracy_uncached(data, cfg: dict, seed: int) -> float:
 
 
 def _cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nngrade" / "mnist_reference.json"
+    return user_cache_dir("mnist_reference.json")
 
 
 def reference_accuracy(data, cfg: dict, seed: int, fixtures_folder: Path | None = None):

