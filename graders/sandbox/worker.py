@@ -343,8 +343,12 @@ def close_other_fds(keep):
     """Close every inherited descriptor except stdio and the protocol pair."""
     try:
         fds = sorted(int(name) for name in os.listdir("/proc/self/fd") if name.isdigit())
-    except OSError:  # /proc is not readable at the landlock level
-        fds = range(3, min(os.sysconf("SC_OPEN_MAX"), 1 << 16))
+    except OSError:  # /proc is not readable at the landlock level: close the gaps between the kept ones
+        low = 3  # os.closerange uses close_range(2), so no descriptor number is too high
+        for kept in sorted({fd for fd in keep if fd > 2} | {1 << 30}):
+            os.closerange(low, kept)
+            low = kept + 1
+        return
     for fd in fds:
         if fd > 2 and fd not in keep:
             try:

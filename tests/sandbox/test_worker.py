@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import graders.sandbox
 from sandbox_support import CORRECT_NN, FAST
 from graders.sandbox import (
     Limits, ProtocolError, RemoteObject, Rng, StaleReference, StudentError, UnsupportedValue,
@@ -321,3 +325,33 @@ def test_a_well_formed_forged_reply_is_still_validated(make_session):
         session.func("forge")
     assert session.func("fine") == 5
     assert session.generation == 2
+
+
+CLOSE_FDS = """
+import os, resource, sys
+sys.path.insert(0, sys.argv[1])
+import worker
+keep = os.dup2(os.open(os.devnull, os.O_RDONLY), 5)
+for fd in (7, 200):
+    os.dup2(os.open(os.devnull, os.O_RDONLY), fd)
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+def unreadable(path):
+    raise PermissionError(13, "Permission denied", path)
+os.listdir = unreadable  # as at the landlock level, where /proc cannot be read
+worker.close_other_fds({5})
+def is_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+print([is_open(fd) for fd in (5, 7, 200)])
+"""
+
+
+def test_inherited_descriptors_are_closed_even_without_proc_and_above_the_open_files_limit():
+    folder = Path(graders.sandbox.__file__).parent
+    result = subprocess.run([sys.executable, "-c", CLOSE_FDS, str(folder)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[True,", "False,", "False]"]
