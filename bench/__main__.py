@@ -69,7 +69,7 @@ def _blas() -> str:
 
 def _grader_blas_threads() -> str:
     """What graders/blas.py makes of this environment for a grading process started from it."""
-    from graders import blas
+    from nngrade.engine import blas
 
     chosen = blas.chosen_by_user()
     if chosen:

@@ -14,14 +14,13 @@ import statistics
 import time
 
 import numpy as np
-
-import reference
-from graders.checks.xor import XOR_LABELS, XOR_X
-from graders.config import load_config
-from graders.data import load_mnist
-from graders.evaluate import init_params
-from graders.fixture_store import load_fixture
-from graders.mnist_plan import plan, training_set
+from nngrade import reference
+from nngrade.assignments.nn_from_scratch.checks.xor import XOR_LABELS, XOR_X
+from nngrade.assignments.nn_from_scratch.data import load_mnist
+from nngrade.assignments.nn_from_scratch.maths.evaluate import init_params
+from nngrade.assignments.nn_from_scratch.training.mnist_plan import plan, training_set
+from nngrade.engine.config import load_config
+from nngrade.engine.fixture_store import load_fixture
 
 
 def build_network(sizes, params, *, output_sigmoid: bool):

@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from corpus.broken import BROKEN  # noqa: E402
-from corpus.harness import (all_diagnoses, correct_submissions, grade_broken, grade_quickly,  # noqa: E402
-                            judge_broken, lost_points)
+from corpus.harness import (  # noqa: E402
+    all_diagnoses,
+    correct_submissions,
+    grade_broken,
+    grade_quickly,
+    judge_broken,
+    lost_points,
+)
 from submissions import REFERENCE_DIR  # noqa: E402
 
 

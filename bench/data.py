@@ -1,6 +1,6 @@
 """The data every benchmark uses: MNIST when available, else a synthetic stand-in.
 
-Both go through :func:`graders.data.load_mnist`, so the split is the grader's
+Both go through :func:`nngrade.assignments.nn_from_scratch.data.load_mnist`, so the split is the grader's
 own: with ``NNGRADE_MNIST_DIR`` set, the MNIST files found there; otherwise
 10,000 synthetic 28x28 uint8 images written in the official ``t10k`` IDX
 layout to a temporary folder, which the loader splits 8,000 / 2,000 exactly
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from graders.data import ENV_VAR, load_mnist
+from nngrade.assignments.nn_from_scratch.data import ENV_VAR, load_mnist
 
 SYNTHETIC_ROWS = 10_000
 SYNTHETIC_SEED = 12345

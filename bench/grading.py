@@ -9,7 +9,7 @@ process:
     student runs it once; figures come from its JSON report (``duration`` and
     the checks' durations), plus the process's wall time.
 ``warm``
-    :func:`graders.engine.grade` called again in one long-lived process, as
+    :func:`nngrade.engine.grading.grade` called again in one long-lived process, as
     ``nngrade batch`` does for every submission after the first.
 
 Every repetition, in this order: the reference's own compute of the training
@@ -32,12 +32,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from nngrade.engine.config import load_config
+from nngrade.engine.grading import grade, limits_from_config
+from nngrade.loader import load_submission
+from nngrade.sandbox import WorkerSession, probe_isolation
 
 from bench.child import ROOT, ChildServer
-from graders.config import load_config
-from graders.engine import grade, limits_from_config
-from graders.loader import load_submission
-from graders.sandbox import WorkerSession, probe_isolation
 
 REFERENCE = ROOT / "reference"
 TRAINING_CHECKS = ("xor.softmax_ce", "xor.mse", "xor.train_function", "mnist.accuracy")
@@ -158,7 +158,7 @@ def measure_grading(directory: str, *, repeats: int, full_size_dir: str | None =
 
 
 def _measure(directory: str, empty: str, repeats: int, full_size_dir: str | None, progress) -> dict:
-    from graders.data import load_mnist
+    from nngrade.assignments.nn_from_scratch.data import load_mnist
 
     images = load_mnist(directory).x_train
     first = grade_fresh(directory)  # fills the on-disk reference-accuracy cache

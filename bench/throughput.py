@@ -24,11 +24,11 @@ DASK_WORKERS = 2
 
 
 def batch_api():
-    """``graders.batch.run_batch``, or the reason it cannot be used."""
+    """``nngrade.batch.run_batch``, or the reason it cannot be used."""
     try:
-        from graders.batch import run_batch
+        from nngrade.batch import run_batch
     except ImportError as exc:
-        return None, f"graders.batch is not available ({exc})"
+        return None, f"nngrade.batch is not available ({exc})"
     return run_batch, ""
 
 
@@ -42,8 +42,8 @@ def make_submissions(folder: Path, count: int) -> Path:
 
 def _infrastructure_message(results: Path, ident: str) -> str:
     """The first infrastructure-error message in a submission's report."""
-    from graders.batch.store import ResultsStore
-    from graders.engine import INFRASTRUCTURE
+    from nngrade.batch.store import ResultsStore
+    from nngrade.engine.grading import INFRASTRUCTURE
 
     try:
         report = ResultsStore(results, create=False).load_report(ident)
@@ -58,7 +58,7 @@ def _infrastructure_message(results: Path, ident: str) -> str:
 @contextlib.contextmanager
 def dask_cluster(workers: int = DASK_WORKERS):
     """A started LocalCluster like ``--scheduler local:N`` (or None without Dask) and its start-up seconds."""
-    from graders.batch.cluster import local_cluster
+    from nngrade.batch.cluster import local_cluster
 
     try:
         import dask.distributed  # noqa: F401 - imported before the clock starts

@@ -12,9 +12,8 @@ import statistics
 import time
 
 import numpy as np
-
-import reference
-from graders.evaluate import init_params, predictions
+from nngrade import reference
+from nngrade.assignments.nn_from_scratch.maths.evaluate import init_params, predictions
 
 SIZES = (784, 128, 10)
 LR = 0.5

@@ -4,7 +4,7 @@ Flow, one direction, one sub-package per stage::
 
     submission -> loader -> sandbox (worker subprocess) -> checks -> results -> render
 """
-from graders.blas import limit_before_numpy
+from nngrade.engine.blas import limit_before_numpy
 
 __version__ = "0.1.0"
 

@@ -1,3 +1,3 @@
-from graders.cli import main
+from nngrade.cli import main
 
 main()

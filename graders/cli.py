@@ -5,9 +5,8 @@ import sys
 from pathlib import Path
 
 import click
-
-from graders import __version__
-from graders.fsutil import write_atomically
+from nngrade import __version__
+from nngrade.engine.fsutil import write_atomically
 
 SANDBOX = click.Choice(["strict", "best-effort", "off"])
 
@@ -25,7 +24,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _config(path):
-    from graders.config import ConfigError, load_config
+    from nngrade.engine.config import ConfigError, load_config
 
     try:
         return load_config(path)
@@ -33,13 +32,19 @@ def _config(path):
         raise click.UsageError(str(exc)) from None
 
 
-def _grade(submission, mode, config, seed, mnist_dir, sandbox, submission_id):
-    from graders.engine import grade
-    from graders.sandbox import SandboxUnavailable
+def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, only=None):
+    from nngrade.engine.grading import grade
+    from nngrade.engine.selection import SelectionError, matcher
+    from nngrade.sandbox import SandboxUnavailable
 
+    if only is not None:
+        try:
+            matcher(only)
+        except SelectionError as exc:
+            raise click.UsageError(str(exc)) from None
     try:
-        return grade(submission, mode=mode, config=_config(config), seed=seed, mnist_dir=mnist_dir,
-                     sandbox=sandbox, submission_id=submission_id)
+        return grade(submission, mode=mode, config=_config(config), seed=seed, data_dir=data_dir,
+                     sandbox=sandbox, submission_id=submission_id, only=only)
     except SandboxUnavailable as exc:
         click.echo(f"nngrade: cannot grade with --sandbox {sandbox}: {exc}", err=True)
         sys.exit(3)
@@ -58,30 +63,38 @@ def main():
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 @click.option("--seed", type=int, help="Offset the XOR and MNIST seeds (default: the configured ones).")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
-@click.option("--mnist-dir", type=click.Path(), help="Directory with the MNIST IDX files.")
+@click.option("--data-dir", "--mnist-dir", "data_dir", type=click.Path(),
+              help="Directory with the assignment's data files (the MNIST IDX files).")
 @click.option("--sandbox", type=SANDBOX, default="best-effort", show_default=True,
               help="strict refuses to grade without namespaces or Landlock+seccomp.")
 @click.option("--id", "submission_id", help="Submission id in the report (default: the file name).")
-def grade_command(submission, fmt, output, seed, config, mnist_dir, sandbox, submission_id):
+@click.option("--only", metavar="EXPR",
+              help="Run only the checks whose ids match, like pytest -k: 'softmax and not hidden'.")
+def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only):
     """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks."""
-    from graders.render import render
+    from nngrade.render import render
 
-    report = _grade(submission, "grade", config, seed, mnist_dir, sandbox, submission_id)
+    report = _grade(submission, "grade", config, seed, data_dir, sandbox, submission_id, only)
     _emit(render(report, fmt), output)
 
 
 @main.command("check")
 @click.argument("submission", type=click.Path())
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
-@click.option("--mnist-dir", type=click.Path(), help="Directory with the MNIST IDX files.")
+@click.option("--data-dir", "--mnist-dir", "data_dir", type=click.Path(),
+              help="Directory with the assignment's data files (the MNIST IDX files).")
 @click.option("--sandbox", type=SANDBOX, default="best-effort", show_default=True)
-def check_command(submission, config, mnist_dir, sandbox):
+@click.option("--only", metavar="EXPR", help="Run only the checks whose ids match, like pytest -k.")
+def check_command(submission, config, data_dir, sandbox, only):
     """Pre-check SUBMISSION before you hand it in: public checks only; exit code 0 when all pass."""
-    from graders.render import render
+    from nngrade.render import render
 
-    report = _grade(submission, "check", config, None, mnist_dir, sandbox, None)
+    report = _grade(submission, "check", config, None, data_dir, sandbox, None, only)
     click.echo(render(report, "text", student_view=True))
-    sys.exit(0 if report.checks and all(c.status == "passed" for c in report.checks) else 1)
+    from nngrade.engine.selection import was_skipped
+
+    graded = [c for c in report.checks if not was_skipped(c)]
+    sys.exit(0 if graded and all(c.status == "passed" for c in graded) else 1)
 
 
 @main.group("fixtures")
@@ -93,8 +106,8 @@ def fixtures_group():
 @click.option("--out", type=click.Path(file_okay=False), help="Target folder (default: the kit's fixtures/).")
 def fixtures_build(out):
     """Regenerate public/ and hidden/ fixtures and the manifest deterministically."""
-    from graders.fixture_build import build_fixtures
-    from graders.fixture_store import fixtures_dir
+    from nngrade.assignments.nn_from_scratch.fixture_build import build_fixtures
+    from nngrade.engine.fixture_store import fixtures_dir
 
     manifest = build_fixtures(Path(out) if out else fixtures_dir())
     click.echo(f"{len(manifest['files'])} fixture files written (version {manifest['version']})")
@@ -106,10 +119,12 @@ def fixtures_build(out):
 @click.option("--out", type=click.Path(file_okay=False), help="Fixtures folder (default: the kit's fixtures/).")
 def fixtures_mnist_reference(mnist_dir, config, out):
     """Precompute the reference's MNIST accuracy for the data found and record it with the fixtures."""
-    from graders.data import DatasetUnavailable, load_mnist
-    from graders.fixture_build import record_in_manifest
-    from graders.fixture_store import fixtures_dir
-    from graders.mnist_plan import precompute_reference_accuracy
+    from nngrade.assignments.nn_from_scratch.data import DatasetUnavailable, load_mnist
+    from nngrade.assignments.nn_from_scratch.fixture_build import record_in_manifest
+    from nngrade.assignments.nn_from_scratch.training.mnist_plan import (
+        precompute_reference_accuracy,
+    )
+    from nngrade.engine.fixture_store import fixtures_dir
 
     try:
         data = load_mnist(mnist_dir)
@@ -124,7 +139,7 @@ def fixtures_mnist_reference(mnist_dir, config, out):
 @fixtures_group.command("verify")
 def fixtures_verify():
     """Compare every fixture file with the sha256 in the manifest."""
-    from graders.fixture_store import verify_fixtures
+    from nngrade.engine.fixture_store import verify_fixtures
 
     problems = verify_fixtures()
     for problem in problems:
@@ -141,7 +156,7 @@ def template_group():
 @template_group.command("build")
 def template_build():
     """Write student_template/ from reference/ (solution regions become NotImplementedError)."""
-    from graders.template import build_template
+    from nngrade.authoring.template import build_template
 
     for path in build_template():
         click.echo(f"wrote {path}")
@@ -150,7 +165,7 @@ def template_build():
 @template_group.command("verify")
 def template_verify():
     """Fail when student_template/ differs from what the reference generates."""
-    from graders.template import stale_template_files
+    from nngrade.authoring.template import stale_template_files
 
     stale = stale_template_files()
     if stale:
@@ -169,7 +184,7 @@ def data_group():
 @click.option("--dest", type=click.Path(file_okay=False), help="Target folder (default: the cache).")
 def data_fetch(name, dest):
     """Download the four official MNIST files (checksums verified) into the cache."""
-    from graders.data import fetch_mnist
+    from nngrade.assignments.nn_from_scratch.data import fetch_mnist
 
     try:
         path = fetch_mnist(Path(dest) if dest else None)
@@ -199,8 +214,8 @@ def data_fetch(name, dest):
 def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, mnist_dir, sandbox, seed,
                   feedback_pages, canvas_assignment, executor, no_progress):
     """Grade every submission in SUBMISSIONS_DIR into a results folder (resumable; see docs/BATCH.md)."""
-    from graders.batch import DiscoveryError, SchedulerError, run_batch
-    from graders.sandbox import SandboxUnavailable
+    from nngrade.batch import DiscoveryError, SchedulerError, run_batch
+    from nngrade.sandbox import SandboxUnavailable
 
     try:
         summary = run_batch(submissions_dir, results_dir, config=_config(config), jobs=jobs, force=force,
@@ -227,7 +242,7 @@ def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, 
 @click.option("--title", default="Class report", show_default=True, help="Title of the class page.")
 def report_command(results_dir, output, student_id, title):
     """Write the class analytics page (or one submission's feedback page) of a batch as self-contained HTML."""
-    from graders.batch.pages import class_page, student_page
+    from nngrade.batch.pages import class_page, student_page
 
     try:
         text = student_page(results_dir, student_id) if student_id else class_page(results_dir, title=title)
@@ -247,7 +262,7 @@ def report_command(results_dir, output, student_id, title):
               help="student: leave out the misconception detectors (they compute correct gradients).")
 def export_command(kind, output, config, no_diagnoses):
     """Build the Gradescope autograder zip or the student hand-out zip (see docs/LMS.md)."""
-    from graders.batch.bundles import write_bundle
+    from nngrade.batch.bundles import write_bundle
 
     name = _config(config)["assignment"]["name"]
     try:

@@ -1,7 +1,7 @@
 """Result data model: what a check produced and what a whole grading run produced.
 
 Checks never build these by hand; the engine turns a check's outcome into a
-:class:`CheckResult`. Renderers (``graders.render``) only read these objects.
+:class:`CheckResult`. Renderers (``nngrade.render``) only read these objects.
 ``Report.to_dict()`` is the canonical JSON report, validated against
 ``graders/schema/report.schema.json``.
 """

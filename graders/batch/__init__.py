@@ -14,8 +14,8 @@
 
 See ``docs/BATCH.md`` and ``docs/LMS.md``.
 """
-from graders.batch.cluster import SchedulerError
-from graders.batch.discover import DiscoveryError, Submission, discover
-from graders.batch.runner import BatchSummary, run_batch
+from nngrade.batch.cluster import SchedulerError
+from nngrade.batch.discover import DiscoveryError, Submission, discover
+from nngrade.batch.runner import BatchSummary, run_batch
 
 __all__ = ["BatchSummary", "DiscoveryError", "SchedulerError", "Submission", "discover", "run_batch"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from graders.batch.task import is_infrastructure_failure
+from nngrade.batch.task import is_infrastructure_failure
 
 
 @dataclass

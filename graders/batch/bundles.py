@@ -16,7 +16,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from graders.fsutil import write_bytes_atomically
+from nngrade.engine.fsutil import write_bytes_atomically
 
 #: Fixed timestamp so the same kit gives byte-identical bundles.
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
@@ -56,10 +56,10 @@ From this folder (Python >= 3.10 with the packages listed in `pyproject.toml`,
 e.g. `python3 -m pip install .`):
 
 ```bash
-python -m graders.cli check student_template
+python -m nngrade check student_template
 ```
 
-This runs the public checks on the public test inputs in `fixtures/public/`
+This runs the public checks on the public test inputs in `nngrade/fixtures/public/`
 and explains every failure: what was called, what was expected, what your
 code returned, and the likely fix. The exit code is 0 only when every public
 check passes. Your code runs in a separate, restricted process.
@@ -69,36 +69,33 @@ public check is necessary but not sufficient: write code that is correct for
 any input, not just these ones.
 """
 
-DIAGNOSES_STUB = '''"""Misconception detectors are not part of this student kit.
-
-The pre-check reports what failed and how, without "Likely cause" diagnoses;
-the graded submission gets them.
-"""
-CATALOGUE: dict = {}
-
-
-def diagnose(check_id, status, observations) -> list:
-    """No diagnoses in the student kit."""
-    return []
-'''
-
-
 def _kit_folders() -> dict[str, Path]:
     """Where the kit's packages live (works for a checkout and an installed kit)."""
-    import graders
-    import student_template
+    import nngrade
+    from nngrade import student_template
+    from nngrade.engine.fixture_store import fixtures_dir
 
-    from graders.fixture_store import fixtures_dir
-
-    folders = {"graders": Path(graders.__file__).resolve().parent,
+    folders = {"graders": Path(nngrade.__file__).resolve().parent,
                "student_template": Path(student_template.__file__).resolve().parent,
                "fixtures": fixtures_dir().resolve()}
     try:
-        import reference
+        from nngrade import reference
     except ImportError:
         return folders
     folders["reference"] = Path(reference.__file__).resolve().parent
     return folders
+
+
+def _detector_files() -> set[str]:
+    """Member names (``graders/...``) of the assignment's detector folders, their ``__init__.py`` kept."""
+    from nngrade.engine.assignment import assignment_of
+
+    root = Path(__file__).resolve().parent.parent
+    excluded = set()
+    for name in assignment_of(None).diagnosis_modules:
+        folder = root.joinpath(*name.split(".")[1:-1])
+        excluded |= {f"graders/{p.relative_to(root).as_posix()}" for p in folder.glob("*.py") if p.name != "__init__.py"}
+    return excluded
 
 
 def _tree(folder: Path, prefix: str) -> list[tuple[str, Path]]:
@@ -149,7 +146,7 @@ def gradescope_bundle(config_path=None) -> bytes:
                ("kit/pyproject.toml", _pyproject(folders["graders"]), False),
                ("kit/README.md", b"# nngrade autograder kit\n\nInstalled by setup.sh; see docs/LMS.md of nngrade.\n", False)]
     config = Path(config_path).read_bytes() if config_path else \
-        resources.files("graders").joinpath("default_config.toml").read_bytes()
+        resources.files("nngrade").joinpath("default_config.toml").read_bytes()
     members.append(("config.toml", config, False))
     for package, folder in folders.items():
         members += [(name, path.read_bytes(), False) for name, path in _tree(folder, f"kit/{package}")]
@@ -165,24 +162,39 @@ def student_bundle(assignment_name: str = "Neural network from scratch in NumPy"
     assignment_name : str
         Title of the student README.
     diagnoses : bool
-        Ship the misconception detectors (``graders/diagnoses``). They compute
-        correct gradients to recognise wrong ones; False replaces them with a
-        stub that diagnoses nothing.
+        Ship the assignment's misconception detectors (its ``diagnosis_modules``). They
+        compute correct gradients to recognise wrong ones; without them the catalogue
+        diagnoses nothing.
     """
     folders = _kit_folders()
+    detectors = set() if diagnoses else _detector_files()
     members = [("README.md", STUDENT_README.format(name=assignment_name).encode(), False),
-               ("pyproject.toml", _pyproject(folders["graders"]), False)]
-    for package in ("student_template", "graders"):
-        members += [(name, path.read_bytes(), False) for name, path in _tree(folders[package], package)
-                    if diagnoses or not name.startswith("graders/diagnoses/")]
-    if not diagnoses:
-        members.append(("graders/diagnoses/__init__.py", DIAGNOSES_STUB.encode(), False))
+               ("pyproject.toml", _student_pyproject(folders["graders"]), False)]
+    members += [(name, path.read_bytes(), False) for name, path in _tree(folders["student_template"],
+                                                                        "student_template")]
+    # The kit itself in its installed layout, so the folder works with or without `pip install .`.
+    members += [("nngrade/" + name[len("graders/"):], path.read_bytes(), False)
+                for name, path in _tree(folders["graders"], "graders") if name not in detectors]
     fixtures = folders["fixtures"]
     for name in ("__init__.py", "manifest.json", "mnist_reference.json"):
         if (fixtures / name).is_file():
-            members.append((f"fixtures/{name}", (fixtures / name).read_bytes(), False))
-    members += [(name, path.read_bytes(), False) for name, path in _tree(fixtures / "public", "fixtures/public")]
+            members.append((f"nngrade/fixtures/{name}", (fixtures / name).read_bytes(), False))
+    members += [(name, path.read_bytes(), False) for name, path in _tree(fixtures / "public", "nngrade/fixtures/public")]
     return _zip(members)
+
+
+def _student_pyproject(graders_dir: Path) -> bytes:
+    """The kit's pyproject.toml for the student zip: the same project, its packages found under ``nngrade/``."""
+    text = _pyproject(graders_dir).decode("utf-8")
+    start = text.index("[tool.setuptools]")
+    end = text.index("[tool.pytest.ini_options]") if "[tool.pytest.ini_options]" in text else len(text)
+    layout = ('[tool.setuptools.packages.find]\ninclude = ["nngrade*"]\n\n'
+              '[tool.setuptools.package-data]\n'
+              '"nngrade" = ["*.toml", "*.json", "schema/*.json"]\n'
+              '"nngrade.fixtures" = ["*.json", "public/*.npz"]\n'
+              '"nngrade.sandbox.inside" = ["*.py"]\n'
+              '"nngrade.assignments.nn_from_scratch" = ["*.toml"]\n\n')
+    return (text[:start] + layout + text[end:]).encode("utf-8")
 
 
 def write_bundle(kind: str, output: Path, *, config_path=None, assignment_name: str | None = None,
@@ -191,7 +203,9 @@ def write_bundle(kind: str, output: Path, *, config_path=None, assignment_name: 
     if kind == "gradescope":
         data = gradescope_bundle(config_path)
     elif kind == "student":
-        data = student_bundle(assignment_name or "Neural network from scratch in NumPy", diagnoses=diagnoses)
+        from nngrade.engine.assignment import assignment_of
+
+        data = student_bundle(assignment_name or assignment_of(None).title, diagnoses=diagnoses)
     else:
         raise ValueError(f"unknown bundle {kind!r}; choose gradescope or student")
     write_bytes_atomically(Path(output), data)

@@ -2,11 +2,11 @@
 
 ``tcp://HOST:PORT`` connects to a running scheduler; ``local:N`` starts a
 :class:`dask.distributed.LocalCluster` of ``N`` single-threaded worker
-processes on this machine. Each task is :func:`graders.batch.task.run_job`:
+processes on this machine. Each task is :func:`nngrade.batch.task.run_job`:
 the worker grades in its own sandboxed subprocess, reserving a free sandbox
-slot of its machine (see :class:`graders.sandbox.workspace.SandboxAccount`),
+slot of its machine (see :class:`nngrade.sandbox.host.workspace.SandboxAccount`),
 and returns the report.
-Submissions travel with their task (see :func:`~graders.batch.task.pack_files`),
+Submissions travel with their task (see :func:`~nngrade.batch.task.pack_files`),
 so workers need no shared file system for them; MNIST is read from each
 worker's own ``--mnist-dir`` / ``NNGRADE_MNIST_DIR`` / cache.
 """
@@ -17,7 +17,7 @@ import re
 import uuid
 from typing import Callable, Iterable, Iterator
 
-from graders.batch.task import Job, infrastructure_report, run_job
+from nngrade.batch.task import Job, infrastructure_report, run_job
 
 LOCAL = re.compile(r"^local:(\d+)$")
 

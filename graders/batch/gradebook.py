@@ -8,9 +8,9 @@ import csv
 import io
 import json
 
-from graders.batch.analytics import percent, submission_status
-from graders.batch.store import ResultsStore
-from graders.fsutil import write_atomically, write_bytes_atomically
+from nngrade.batch.analytics import percent, submission_status
+from nngrade.batch.store import ResultsStore
+from nngrade.engine.fsutil import write_atomically, write_bytes_atomically
 
 LEADING = ["id", "total", "max", "percent"]
 TRAILING = ["status", "name", "student_id", "email", "lms_id", "layout"]

@@ -5,10 +5,10 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from graders.batch.analytics import summarize
-from graders.batch.store import ResultsStore
-from graders.fsutil import write_atomically
-from graders.render.html import render_class_page, render_feedback_page
+from nngrade.batch.analytics import summarize
+from nngrade.batch.store import ResultsStore
+from nngrade.engine.fsutil import write_atomically
+from nngrade.render.html import render_class_page, render_feedback_page
 
 
 def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None) -> str:

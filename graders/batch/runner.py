@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from graders.batch.analytics import submission_status
-from graders.batch.discover import Submission, discover
-from graders.batch.gradebook import rebuild_outputs
-from graders.batch.store import ResultsStore, grading_key
-from graders.batch.task import Job, pack_files, run_job
+from nngrade.batch.analytics import submission_status
+from nngrade.batch.discover import Submission, discover
+from nngrade.batch.gradebook import rebuild_outputs
+from nngrade.batch.store import ResultsStore, grading_key
+from nngrade.batch.task import Job, pack_files, run_job
 
 EXECUTORS = ("thread", "process")
 
@@ -47,7 +47,7 @@ class BatchSummary:
 
 def submission_sha256(path: Path) -> str:
     """The sha256 the loader would record for ``path`` (empty when it cannot be read)."""
-    from graders.loader import load_submission
+    from nngrade.loader import load_submission
 
     with tempfile.TemporaryDirectory(prefix="nngrade-hash-") as workdir:
         return load_submission(path, workdir).info.sha256
@@ -62,9 +62,9 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     Parameters
     ----------
     submissions_dir : path
-        Folder in one of the layouts of :mod:`graders.batch.discover`.
+        Folder in one of the layouts of :mod:`nngrade.batch.discover`.
     results_dir : path
-        Results folder (see :mod:`graders.batch.store`); created when missing.
+        Results folder (see :mod:`nngrade.batch.store`); created when missing.
     config, config_path
         Loaded configuration or a TOML file (defaults when neither).
     jobs : int
@@ -74,7 +74,7 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     scheduler : str, optional
         ``tcp://HOST:PORT`` or ``local:N``: grade on a Dask cluster.
     mnist_dir, sandbox, seed
-        As for :func:`graders.engine.grade`.
+        As for :func:`nngrade.engine.grading.grade`.
     executor : {"thread", "process"}
         How local jobs run concurrently.
     feedback_pages : bool
@@ -97,15 +97,15 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     SandboxUnavailable
         With ``sandbox="strict"`` on a machine without namespace isolation.
     """
-    from graders.config import load_config
-    from graders.sandbox import probe_isolation
+    from nngrade.engine.config import load_config
+    from nngrade.sandbox import probe_isolation
 
     started = time.perf_counter()
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
     config = config or load_config(config_path)
     if scheduler:
-        from graders.batch.cluster import parse_scheduler
+        from nngrade.batch.cluster import parse_scheduler
 
         parse_scheduler(scheduler)  # a malformed value fails before any work
     if sandbox == "strict" and scheduler is None:
@@ -136,7 +136,7 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
             advance(result["id"])
 
         if scheduler:
-            from graders.batch.cluster import dask_client, run_on_dask
+            from nngrade.batch.cluster import dask_client, run_on_dask
 
             with dask_client(scheduler) as client:
                 run_on_dask(client, job_list, done)
@@ -144,7 +144,7 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
             _run_local(job_list, done, jobs=jobs, executor=executor)
     reports = rebuild_outputs(store, assignment=canvas_assignment or config["assignment"]["name"])
     if feedback_pages:
-        from graders.batch.pages import write_feedback_pages
+        from nngrade.batch.pages import write_feedback_pages
 
         write_feedback_pages(store, jobs=jobs, reports=reports)
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -185,8 +185,14 @@ class _ProgressBar:
         if not self.enabled:
             return lambda _ident: None
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                  TimeRemainingColumn(), TextColumn("{task.description}"),

@@ -21,8 +21,13 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from graders.fsutil import remove_stale_temporaries, sha256_bytes, write_atomically, write_bytes_atomically
-from graders.render.validate import ReportValidationError, validate_report
+from nngrade.engine.fsutil import (
+    remove_stale_temporaries,
+    sha256_bytes,
+    write_atomically,
+    write_bytes_atomically,
+)
+from nngrade.render.validate import ReportValidationError, validate_report
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
@@ -35,8 +40,8 @@ def grading_key(config: dict, *, mode: str, seed: int | None, mnist_dir, sandbox
     """
     import os
 
-    from graders import __version__
-    from graders.fixture_store import manifest_sha256
+    from nngrade import __version__
+    from nngrade.engine.fixture_store import manifest_sha256
 
     settings = {"config": config, "mode": mode, "seed": seed, "sandbox": sandbox, "kit": __version__,
                 "fixtures": manifest_sha256(),
@@ -82,7 +87,7 @@ class ResultsStore:
 
         Reports recording an infrastructure error are never final.
         """
-        from graders.batch.task import is_infrastructure_failure
+        from nngrade.batch.task import is_infrastructure_failure
 
         try:
             data = self.report_path(ident).read_bytes()

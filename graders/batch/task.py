@@ -1,7 +1,7 @@
 """The unit of batch work: grade one submission, anywhere, without ever raising.
 
 :func:`run_job` runs in a thread, a worker process or on a Dask worker. It
-claims a sandbox slot of its machine, calls :func:`graders.engine.grade` and
+claims a sandbox slot of its machine, calls :func:`nngrade.engine.grading.grade` and
 returns the canonical report as plain JSON data. A failure of the grading
 machinery itself (no free slot, a bug, an unusable sandbox) becomes a report
 whose every check is an ``error`` with the engine's "grader infrastructure
@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.sandbox.workspace import MAX_SLOTS
+from nngrade.sandbox.host.workspace import MAX_SLOTS
 
 #: Submissions up to this size are sent to Dask workers with the task.
 SHIP_LIMIT = 64 << 20
@@ -36,7 +36,7 @@ class Job:
     config : dict
         The loaded assignment configuration.
     mode, seed, mnist_dir, sandbox
-        As for :func:`graders.engine.grade`.
+        As for :func:`nngrade.engine.grading.grade`.
     files : list of (str, bytes), optional
         The submission's regular files (relative paths; ``"."`` for a single
         file) when it travels with the task to another machine.
@@ -93,7 +93,7 @@ def _unpack(job: Job, workdir: Path) -> Path:
 
 def is_infrastructure_failure(report: dict) -> bool:
     """True when a canonical report records a failure of the grading machinery."""
-    from graders.engine import INFRASTRUCTURE
+    from nngrade.engine.grading import INFRASTRUCTURE
 
     return any(c.get("message", "").startswith(INFRASTRUCTURE) for c in report.get("checks", []))
 
@@ -118,8 +118,8 @@ def run_job(job: Job) -> dict:
 
 
 def _grade(job: Job, path: Path, slot: int | None) -> dict:
-    from graders.engine import grade
-    from graders.render.json_report import report_dict
+    from nngrade.engine.grading import grade
+    from nngrade.render.json_report import report_dict
 
     report = grade(path, mode=job.mode, config=job.config, seed=job.seed, mnist_dir=job.mnist_dir,
                    sandbox=job.sandbox, submission_id=job.id, slot=slot)
@@ -130,12 +130,11 @@ def _grade(job: Job, path: Path, slot: int | None) -> dict:
 def infrastructure_report(job: Job, problem: str) -> dict:
     """A complete, valid report whose every check is an infrastructure ``error`` explaining ``problem``."""
     import numpy as np
-
-    from graders import __version__
-    from graders.engine import INFRASTRUCTURE, selected_checks
-    from graders.fixture_store import fixtures_dir, manifest, manifest_sha256
-    from graders.render.json_report import report_dict
-    from graders.results import CheckResult, Report, SubmissionInfo
+    from nngrade import __version__
+    from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
+    from nngrade.engine.grading import INFRASTRUCTURE, selected_checks
+    from nngrade.render.json_report import report_dict
+    from nngrade.results import CheckResult, Report, SubmissionInfo
 
     try:
         folder = fixtures_dir()

@@ -13,10 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-
-from graders.checks.compare import CheckFailed, assert_close, validate_array, validate_scalar
-from graders.fixture_store import load_fixture
-from graders.sandbox import StudentError
+from nngrade.checks.compare import (
+    CheckFailed,
+    NotRun,
+    assert_close,
+    validate_array,
+    validate_scalar,
+)
+from nngrade.engine.fixture_store import load_fixture
+from nngrade.sandbox import StudentError
 
 __all__ = ["CheckContext", "CheckFailed", "Partial", "Observation"]
 
@@ -63,7 +68,9 @@ class CheckContext:
     config : dict
         The validated assignment configuration.
     extras : dict
-        Engine-provided resources (e.g. ``"mnist"``: a callable returning data).
+        Engine-provided values: ``hello`` (the worker's description of the submission),
+        ``resources`` (:class:`nngrade.engine.resources.Resources`), ``fixtures_folder``,
+        ``isolation``, ``seed_offset``.
     """
 
     def __init__(self, spec, session, config: dict, extras: dict | None = None):
@@ -90,34 +97,18 @@ class CheckContext:
         """Call the submission's module-level function ``name``."""
         return self.session.func(name, *args, **kwargs)
 
-    def network(self, sizes, *, output_sigmoid=False, params=None):
-        """Build the student's ``Network`` of ``Linear``/``Sigmoid`` layers and set its parameters.
+    def resource(self, name: str):
+        """The assignment's resource ``name`` (e.g. a data set), loaded once per grade.
 
-        Parameters
-        ----------
-        sizes : sequence of int
-            Layer widths, e.g. ``(2, 4, 2)``.
-        output_sigmoid : bool
-            Put a ``Sigmoid`` after the last ``Linear`` too.
-        params : list of ndarray, optional
-            ``[W0, b0, W1, b1, ...]`` to assign (the grader always supplies them).
-
-        Returns
-        -------
-        (network, linears) : remote objects
+        Raises
+        ------
+        NotRun
+            When the resource is not available on this machine (the check is not run, saying why).
         """
-        layers, linears = [], []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            linear = self.new("Linear", int(fan_in), int(fan_out))
-            linears.append(linear)
-            layers.append(linear)
-            if i < len(sizes) - 2 or output_sigmoid:
-                layers.append(self.new("Sigmoid"))
-        if params is not None:
-            for linear, (W, b) in zip(linears, zip(params[0::2], params[1::2])):
-                linear.set("W", np.array(W, dtype=np.float64))
-                linear.set("b", np.array(b, dtype=np.float64))
-        return self.new("Network", layers), linears
+        provider = self.extras.get("resources")
+        if provider is None:
+            raise NotRun(f"resource {name!r} is not provided")
+        return provider.get(name)
 
     # -- validation and comparison ------------------------------------------
     def array(self, value, *, call: str, shape) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The ``@check`` decorator (tags only) and the registry (validates and orders).
 
 Adding a check: write one function in the family module of ``graders/checks/``
-that takes a :class:`~graders.checks.context.CheckContext`, decorate it, and
+that takes a :class:`~nngrade.checks.context.CheckContext`, decorate it, and
 give it points in ``default_config.toml``::
 
     @check("forward.sigmoid", name="Sigmoid forward values", group="forward",
@@ -9,8 +9,8 @@ give it points in ``default_config.toml``::
     def sigmoid_forward(ctx): ...
 
 The function passes by returning ``None`` (full points) or a
-:class:`~graders.checks.context.Partial`, and fails by raising
-:class:`~graders.checks.context.CheckFailed`. With two ``variants`` the
+:class:`~nngrade.checks.context.Partial`, and fails by raising
+:class:`~nngrade.checks.context.CheckFailed`. With two ``variants`` the
 registry makes two checks: ``forward.sigmoid`` on the public fixtures and
 ``forward.sigmoid.hidden`` on the hidden ones.
 """
@@ -19,10 +19,6 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, replace
 from typing import Callable
-
-#: The check family modules, in run order.
-FAMILIES = ("api", "forward", "jacobians", "gradients", "init", "xor", "mnist")
-GROUPS = FAMILIES
 
 
 @dataclass(frozen=True)
@@ -62,8 +58,15 @@ def check(id: str, *, name: str, group: str, needs_api=(), needs=(), variants=("
     return tag
 
 
-def collect(modules=None) -> list[CheckSpec]:
-    """All checks of the family modules, validated, in run order.
+def collect(assignment=None, modules=None) -> list[CheckSpec]:
+    """All checks of the assignment's check modules (or of ``modules``), validated, in run order.
+
+    Parameters
+    ----------
+    assignment : Assignment, optional
+        Default: the default assignment (:func:`nngrade.engine.assignment.assignment_of`).
+    modules : list of module, optional
+        Collect from these modules instead (tests of the registry itself).
 
     Raises
     ------
@@ -71,15 +74,22 @@ def collect(modules=None) -> list[CheckSpec]:
         On a duplicate id, an unknown group or variant, or a dependency on an
         unknown or later check.
     """
-    modules = modules or [importlib.import_module(f"graders.checks.{f}") for f in FAMILIES]
+    if modules is None:
+        from nngrade.engine.assignment import assignment_of
+
+        assignment = assignment or assignment_of(None)
+        modules = [importlib.import_module(name) for name in assignment.check_modules]
+    groups = tuple(assignment.groups) if assignment is not None else None
     specs: list[CheckSpec] = []
+    hidden_twins = {getattr(f, "__check__")["id"] for m in modules for f in vars(m).values()
+                    if getattr(f, "__check__", None) and "hidden" in f.__check__["variants"]}
     for module in modules:
         for func in vars(module).values():
             meta = getattr(func, "__check__", None)
             if meta is None or getattr(func, "__module__", None) != module.__name__:
                 continue
-            if meta["group"] not in GROUPS:
-                raise ValueError(f"check {meta['id']}: unknown group {meta['group']!r}; expected one of {GROUPS}")
+            if groups is not None and meta["group"] not in groups:
+                raise ValueError(f"check {meta['id']}: unknown group {meta['group']!r}; expected one of {groups}")
             base = CheckSpec(meta["id"], meta["name"], meta["group"], func,
                              needs_api=meta["needs_api"], needs=meta["needs"])
             for variant in meta["variants"]:
@@ -88,7 +98,7 @@ def collect(modules=None) -> list[CheckSpec]:
                 elif variant == "hidden":
                     specs.append(replace(base, id=base.id + ".hidden", name=base.name + " (hidden inputs)",
                                          visibility="hidden",
-                                         needs=tuple(n + ".hidden" if n != "api.conformance" else n
+                                         needs=tuple(n + ".hidden" if n in hidden_twins else n
                                                      for n in base.needs)))
                 else:
                     raise ValueError(f"check {base.id}: unknown variant {variant!r}")

@@ -7,6 +7,6 @@ code; it returns evidence text when the numbers carry the bug's signature.
 """
 from __future__ import annotations
 
-from graders.diagnoses.catalogue import CATALOGUE, diagnose
+from nngrade.diagnoses.catalogue import Entry, diagnose, diagnosis, load_catalogue
 
-__all__ = ["CATALOGUE", "diagnose"]
+__all__ = ["Entry", "diagnose", "diagnosis", "load_catalogue"]

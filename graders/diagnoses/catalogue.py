@@ -1,9 +1,9 @@
 """The ``@diagnosis`` decorator, the catalogue, and :func:`diagnose`.
 
-Adding an entry: write a detector in the family module of this package
-(``sign.py``, ``sigmoid.py``, ``softmax.py``, ``losses.py``, ``backprop.py``,
-``init.py``) that takes the failed check's observations and returns evidence
-text or None, and decorate it::
+Adding an entry: write a detector in a diagnosis module of the assignment
+(``graders/assignments/<name>/diagnoses/``) or of an extension module, that
+takes the failed check's observations and returns evidence text or None, and
+decorate it::
 
     @diagnosis("softmax_jacobian_row_sum", title="Softmax Jacobian summed over its rows",
                checks=("jacobians.softmax_jacobian",),
@@ -12,13 +12,12 @@ text or None, and decorate it::
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from graders.results import Diagnosis
-
-FAMILIES = ("sign", "sigmoid", "softmax", "losses", "backprop", "init")
+from nngrade.results import Diagnosis
 
 
 @dataclass(frozen=True)
@@ -42,35 +41,40 @@ def diagnosis(id: str, *, title: str, checks, message: str):
     return tag
 
 
-def load_catalogue() -> list[Entry]:
-    """Every entry of the family modules that exist, validated (unique ids)."""
+def load_catalogue(assignment=None) -> list[Entry]:
+    """Every entry of the assignment's diagnosis modules, validated (unique ids)."""
+    from nngrade.engine.assignment import assignment_of
+
+    assignment = assignment or assignment_of(None)
+    return list(_catalogue(assignment.diagnosis_modules))
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(modules: tuple[str, ...]) -> tuple[Entry, ...]:
     entries: list[Entry] = []
-    for family in FAMILIES:
+    for name in modules:
         try:
-            module = importlib.import_module(f"graders.diagnoses.{family}")
+            module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"graders.diagnoses.{family}":
+            if exc.name != name:
                 raise
-            continue
+            continue  # a kit shipped without its detectors (``nngrade export student --no-diagnoses``)
         entries.extend(f.__diagnosis__ for f in vars(module).values() if hasattr(f, "__diagnosis__"))
     ids = [e.id for e in entries]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise ValueError(f"duplicate diagnosis ids: {duplicates}")
-    return entries
-
-
-CATALOGUE: list[Entry] = load_catalogue()
+    return tuple(entries)
 
 
 def _base(check_id: str) -> str:
     return check_id[: -len(".hidden")] if check_id.endswith(".hidden") else check_id
 
 
-def diagnose(check_id: str, status: str, observations: dict) -> list[Diagnosis]:
+def diagnose(check_id: str, status: str, observations: dict, assignment=None) -> list[Diagnosis]:
     """Diagnoses for a check that did not pass (``.hidden`` variants share their twin's entries)."""
     found = []
-    for entry in CATALOGUE:
+    for entry in load_catalogue(assignment):
         if _base(check_id) not in entry.checks:
             continue
         try:

@@ -169,7 +169,7 @@ def load_submission(path: str | os.PathLike, workdir: str | os.PathLike, *,
 
     Accepted: a ``.py`` file, a ``.ipynb`` notebook, a folder (a package or a folder
     of ``.py`` files) or a ``.zip`` archive of one of these. The rules are in
-    ``docs/SUBMISSIONS.md`` and in the docstrings of the ``graders.loader`` modules.
+    ``docs/SUBMISSIONS.md`` and in the docstrings of the ``nngrade.loader`` modules.
 
     Parameters
     ----------
@@ -192,7 +192,7 @@ def load_submission(path: str | os.PathLike, workdir: str | os.PathLike, *,
     Notes
     -----
     ``info.sha256`` is the SHA-256 of the submitted bytes for a ``.py``, ``.ipynb``
-    or ``.zip`` file; for a folder it is :func:`graders.loader.directory.tree_digest`
+    or ``.zip`` file; for a folder it is :func:`nngrade.loader.directory.tree_digest`
     over the kept files (sorted relative paths and contents), so ``__pycache__``
     and hidden files do not change it. When the top-level path is a symbolic link
     it is followed; links inside the submission never are.

@@ -1,4 +1,4 @@
-"""Renderers: pure functions turning a :class:`~graders.results.Report` into output.
+"""Renderers: pure functions turning a :class:`~nngrade.results.Report` into output.
 
 ========================  ======================================================
 ``"json"``                canonical report JSON (validated against the schema)
@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from graders.render.gradescope import gradescope_stdout, render_gradescope
-from graders.render.json_report import render_json, report_dict
-from graders.render.prairielearn import render_prairielearn
-from graders.render.text import render_text
-from graders.render.validate import ReportValidationError, load_schema, validate_report
-from graders.results import Report
+from nngrade.render.gradescope import gradescope_stdout, render_gradescope
+from nngrade.render.json_report import render_json, report_dict
+from nngrade.render.prairielearn import render_prairielearn
+from nngrade.render.text import render_text
+from nngrade.render.validate import ReportValidationError, load_schema, validate_report
+from nngrade.results import Report
 
 #: Format name -> renderer. Each takes the report as its only positional argument.
 RENDERERS: dict[str, Callable[..., Any]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from graders.results import CheckResult, Diagnosis
+from nngrade.results import CheckResult, Diagnosis
 
 #: Status markers used in every human-readable rendering.
 STATUS_LABELS = {

@@ -1,4 +1,4 @@
-"""Matplotlib figures for the HTML pages, returned as base64 PNG.
+"""Matplotlib figures for the HTML pages, returned as base64 PNG (the assignment adds its own).
 
 Figures are drawn on :class:`matplotlib.figure.Figure` with the Agg canvas
 directly: no pyplot, no global backend switch, safe in threads.
@@ -66,45 +66,6 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[float], *, xlabel: s
 
 def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def loss_curves(panels: dict[str, list[list[float | None]]]) -> str:
-    """One panel per title, one line per seed; missing (non-finite) points leave gaps."""
-    fig, axes = _figure(3.0, ncols=max(1, len(panels)), margins=CURVE_MARGINS)
-    for ax, (title, curves) in zip(axes, panels.items()):
-        for i, curve in enumerate(curves):
-            values = np.array([np.nan if v is None else v for v in curve], dtype=float)
-            ax.plot(np.linspace(0, 100, len(values)), values, lw=1.2, label=f"seed {i + 1}")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("training progress (%)")
-        ax.set_ylabel("loss")
-        if any(v is not None and v > 0 for c in curves for v in c):
-            ax.set_yscale("log")
-        ax.legend(fontsize=7)
-    return png_base64(fig)
-
-
-def decision_boundaries(panels: dict[str, list]) -> str:
-    """Predicted class over the plane for each title's ``[W0, b0, W1, b1]``, with the four XOR points."""
-    from graders.evaluate import predictions
-
-    fig, axes = _figure(3.2, ncols=max(1, len(panels)), margins=CURVE_MARGINS)
-    grid = np.linspace(-0.5, 1.5, 121)
-    gx, gy = np.meshgrid(grid, grid)
-    points = np.c_[gx.ravel(), gy.ravel()]
-    xor_x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    for ax, (title, params) in zip(axes, panels.items()):
-        arrays = [np.asarray(p, dtype=float) for p in params]
-        sigmoid_out = arrays[-1].shape[-1] == 1
-        with np.errstate(all="ignore"):
-            classes = predictions(arrays, points, output_sigmoid=sigmoid_out).reshape(gx.shape)
-        ax.contourf(gx, gy, classes, levels=[-0.5, 0.5, 1.5], colors=["#dbe6f3", "#f7dfc6"])
-        ax.scatter(xor_x[:, 0], xor_x[:, 1], c=[BLUE, ORANGE, ORANGE, BLUE], s=80, edgecolors="black")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("x1")
-        ax.set_ylabel("x2")
-        ax.set_aspect("equal")
-    return png_base64(fig)
 
 
 def matrix_pair(left: list, right: list, *, titles: tuple[str, str]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from graders.render._common import (
+from nngrade.render._common import (
     STATUS_LABELS,
     diagnosis_lines,
     fmt_points,
@@ -25,7 +25,7 @@ from graders.render._common import (
     status_counts_text,
     truncate_text,
 )
-from graders.results import SCHEMA_VERSION, CheckResult, Report
+from nngrade.results import SCHEMA_VERSION, CheckResult, Report
 
 #: Visibility values Gradescope accepts for tests and for ``stdout_visibility``.
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")

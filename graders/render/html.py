@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from graders.render import figures
-from graders.render._common import STATUS_LABELS, fmt_points, truncate_text
+from nngrade.render import figures
+from nngrade.render._common import STATUS_LABELS, fmt_points, truncate_text
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
@@ -71,7 +71,7 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
     ----------
     reports : list of dict
         Canonical reports, in the order the table lists them.
-    summary : graders.batch.analytics.ClassSummary
+    summary : nngrade.batch.analytics.ClassSummary
         Aggregates of ``reports``.
     roster : dict, optional
         Student details by id (``{"student": {"name": ...}}``) for the table.
@@ -125,7 +125,7 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
     return page(title, "\n".join(parts))
 
 
-def _public(report: dict, check_id: str) -> dict | None:
+def public_check(report: dict, check_id: str) -> dict | None:
     for check in report["checks"]:
         if check["id"] == check_id and check["visibility"] == "public":
             return check
@@ -151,12 +151,12 @@ def _check_rows(report: dict) -> list[list[str]]:
     return rows
 
 
-def render_feedback_page(report: dict, *, title: str | None = None) -> str:
+def render_feedback_page(report: dict, *, title: str | None = None, assignment=None) -> str:
     """A student-safe feedback page for one canonical report.
 
-    Shows the score, every check (hidden ones as points only), the XOR loss
-    curves and decision boundaries, and the softmax Jacobian of the first
-    public sample beside the reference's, when the report has them.
+    Shows the score, every check (hidden ones as points only), and the
+    assignment's own figures (``Assignment.figures``) drawn from the public
+    checks' data.
     """
     ident = report["submission"]["id"]
     totals = report["totals"]
@@ -171,52 +171,20 @@ def render_feedback_page(report: dict, *, title: str | None = None) -> str:
                      + "".join(f"<li>{esc(w)}</li>" for w in report["submission"]["warnings"]) + "</ul>")
     parts.append("<h2>Checks</h2>")
     parts.append(_table(["check", "status", "points", "details"], _check_rows(report), numeric=frozenset({2})))
-    parts.extend(_xor_section(report))
-    parts.extend(_jacobian_section(report))
+    parts.extend(_assignment_sections(report, assignment))
     if report.get("output"):
         parts.append("<h2>Printed output</h2><pre>"
                      + esc(truncate_text(report["output"], max_lines=60, max_chars=MAX_OUTPUT_CHARS)) + "</pre>")
     return page(title, "\n".join(parts))
 
 
-XOR_CHECKS = {"xor.softmax_ce": "softmax cross-entropy (2-H-2)", "xor.mse": "MSE (2-H-1)"}
+def _assignment_sections(report: dict, assignment) -> list[str]:
+    """The assignment's figure sections (``figures_for`` hook), empty when it has none."""
+    import importlib
 
+    from nngrade.engine.assignment import assignment_of
 
-def _xor_section(report: dict) -> list[str]:
-    curves, boundaries = {}, {}
-    for check_id, label in XOR_CHECKS.items():
-        check = _public(report, check_id)
-        data = check["data"] if check else {}
-        if data.get("loss_curves"):
-            curves[label] = data["loss_curves"]
-        params = data.get("final_params")
-        if params and all(v is not None for p in params for v in _flat(p)):
-            boundaries[label] = params
-    parts = []
-    if curves:
-        parts += ["<h2>XOR training</h2>",
-                  "<p>Loss during grader-driven training, one line per seed (same initial parameters as the reference).</p>",
-                  image(figures.loss_curves(curves), "XOR loss curves")]
-    if boundaries:
-        parts += ["<h2>Decision boundaries</h2>",
-                  "<p>Class your trained network (first seed) predicts over the plane; dots are the four XOR points.</p>",
-                  image(figures.decision_boundaries(boundaries), "XOR decision boundaries")]
-    return parts
-
-
-def _flat(value) -> list:
-    if isinstance(value, list):
-        return [v for item in value for v in _flat(item)]
-    return [value]
-
-
-def _jacobian_section(report: dict) -> list[str]:
-    check = _public(report, "jacobians.softmax_jacobian")
-    sample = check["data"].get("sample") if check else None
-    if not sample or any(v is None for v in _flat(sample["yours"])):
+    assignment = assignment or assignment_of(None)
+    if not assignment.figures:
         return []
-    z = ", ".join(f"{v:.3g}" for v in sample["z"])
-    return ["<h2>Softmax Jacobian</h2>",
-            f"<p>Softmax().jacobian(z)[0] for z[0] = [{esc(z)}]: yours (left) and the reference (right).</p>",
-            image(figures.matrix_pair(sample["yours"], sample["reference"], titles=("yours", "reference")),
-                  "softmax Jacobian, yours and the reference")]
+    return list(importlib.import_module(assignment.figures).feedback_sections(report))

@@ -1,4 +1,4 @@
-"""Canonical JSON rendering of a :class:`~graders.results.Report`.
+"""Canonical JSON rendering of a :class:`~nngrade.results.Report`.
 
 This is the full record instructors keep and batch analytics read back with
 ``Report.from_dict``. It is validated against the report schema before it is
@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graders.render._common import hidden_line, to_jsonable
-from graders.render.validate import validate_report
-from graders.results import Report
+from nngrade.render._common import hidden_line, to_jsonable
+from nngrade.render.validate import validate_report
+from nngrade.results import Report
 
 
 def report_dict(report: Report, *, student_view: bool = False) -> dict[str, Any]:

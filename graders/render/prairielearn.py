@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graders.render._common import (
+from nngrade.render._common import (
     STATUS_LABELS,
     diagnosis_lines,
     hidden_line,
@@ -23,7 +23,7 @@ from graders.render._common import (
     status_counts_text,
     truncate_text,
 )
-from graders.results import CheckResult, Report
+from nngrade.results import CheckResult, Report
 
 #: Caps on captured printing; PrairieLearn limits results.json to 1 MB.
 PRINTED_MAX_LINES = 40

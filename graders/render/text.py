@@ -1,4 +1,4 @@
-"""Plain-text terminal rendering of a :class:`~graders.results.Report`.
+"""Plain-text terminal rendering of a :class:`~nngrade.results.Report`.
 
 Layout::
 
@@ -23,7 +23,7 @@ Output is deterministic and uses ANSI colours only when ``color=True``.
 """
 from __future__ import annotations
 
-from graders.render._common import (
+from nngrade.render._common import (
     STATUS_LABELS,
     diagnosis_lines,
     groups_in_order,
@@ -32,7 +32,7 @@ from graders.render._common import (
     status_counts_text,
     truncate_text,
 )
-from graders.results import CheckResult, Report
+from nngrade.results import CheckResult, Report
 
 #: ANSI SGR codes per status, used when ``color=True``.
 STATUS_COLORS = {

@@ -14,8 +14,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-
-from graders.results import STATUSES
+from nngrade.results import STATUSES
 
 #: Package-relative location of the report schema.
 SCHEMA_RESOURCE = ("graders", "schema/report.schema.json")

@@ -3,12 +3,18 @@
 Only plain numeric arrays and JSON scalars cross the boundary, and the grader
 validates everything it receives. See ``docs/SANDBOX.md``.
 """
-from graders.sandbox.client import RemoteObject, Rng, Stored, WorkerSession
-from graders.sandbox.errors import (
-    ProtocolError, SandboxError, SandboxUnavailable, StaleReference, StudentError,
-    UnsupportedValue, WorkerCrashed, WorkerTimeout,
+from nngrade.sandbox.host.client import RemoteObject, Rng, Stored, WorkerSession
+from nngrade.sandbox.host.errors import (
+    ProtocolError,
+    SandboxError,
+    SandboxUnavailable,
+    StaleReference,
+    StudentError,
+    UnsupportedValue,
+    WorkerCrashed,
+    WorkerTimeout,
 )
-from graders.sandbox.isolation import Isolation, Limits, probe_isolation
+from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
 
 __all__ = [
     "Isolation", "Limits", "ProtocolError", "RemoteObject", "Rng", "SandboxError",

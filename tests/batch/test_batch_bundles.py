@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from graders.batch.bundles import gradescope_bundle, student_bundle
-from graders.fixture_store import fixtures_dir
+from nngrade.batch.bundles import gradescope_bundle, student_bundle
+from nngrade.engine.fixture_store import fixtures_dir
 from submissions import REFERENCE_DIR, reference_source
 
 #: Runs the CLI from the unzipped bundle with `reference` made unimportable (the kit is installed here).
-NO_REFERENCE = ("import sys; sys.modules['reference'] = None; import graders; "
-                "assert graders.__file__.startswith(sys.argv[1]), graders.__file__; "
-                "from graders.cli import main; main(sys.argv[2:])")
+NO_REFERENCE = ("import sys; sys.modules['reference'] = None; import nngrade; "
+                "assert nngrade.__file__.startswith(sys.argv[1]), nngrade.__file__; "
+                "from nngrade.cli import main; main(sys.argv[2:])")
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +64,10 @@ def copied_solution(text: str, regions: list[list[str]]) -> list[str]:
 def test_student_bundle_has_no_reference_and_no_hidden_values(student_zip):
     files = members(student_zip)
     names = list(files)
-    assert "README.md" in names and "student_template/layers.py" in names and "graders/engine.py" in names
-    assert "fixtures/public/softmax.npz" in names and "fixtures/manifest.json" in names
+    assert "README.md" in names and "student_template/layers.py" in names and "nngrade/engine/grading.py" in names
+    assert "nngrade/fixtures/public/softmax.npz" in names and "nngrade/fixtures/manifest.json" in names
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
-    assert not [n for n in names if "hidden" in n.split("/")[:-1] or n.startswith("fixtures/hidden")]
+    assert not [n for n in names if "hidden" in n.split("/")[:-1] or n.startswith("nngrade/fixtures/hidden")]
 
     secrets = 0
     for path in sorted((fixtures_dir() / "hidden").glob("*.npz")):
@@ -96,12 +95,12 @@ def test_the_copy_detector_finds_a_copied_reference_module():
         assert copied_solution((REFERENCE_DIR / name).read_text(), regions), name
 
 
-def test_student_bundle_without_diagnoses_ships_a_stub(tmp_path):
+def test_student_bundle_without_diagnoses_ships_no_detector(tmp_path):
     path = tmp_path / "student.zip"
     path.write_bytes(student_bundle(diagnoses=False))
-    names = [n for n in members(path) if n.startswith("graders/diagnoses/")]
-    assert names == ["graders/diagnoses/__init__.py"]
-    assert "CATALOGUE: dict = {}" in members(path)[names[0]].decode()
+    names = [n for n in members(path) if "/diagnoses/" in n]
+    assert sorted(names) == ["nngrade/assignments/nn_from_scratch/diagnoses/__init__.py",
+                             "nngrade/diagnoses/__init__.py", "nngrade/diagnoses/catalogue.py"]
 
 
 def test_student_bundle_checks_a_submission_on_its_own(student_zip, tmp_path):
@@ -110,7 +109,7 @@ def test_student_bundle_checks_a_submission_on_its_own(student_zip, tmp_path):
         archive.extractall(root)
     (root / "mine.py").write_text(reference_source())
     # A private cache: no MNIST reference accuracy computed earlier on this machine can be found.
-    env = {**os.environ, "PYTHONPATH": str(root), "NNGRADE_FIXTURES_DIR": str(root / "fixtures"),
+    env = {**os.environ, "PYTHONPATH": str(root), "NNGRADE_FIXTURES_DIR": str(root / "nngrade" / "fixtures"),
            "XDG_CACHE_HOME": str(tmp_path / "cache")}
 
     def check(target):
@@ -133,7 +132,7 @@ def test_student_bundle_checks_a_submission_on_its_own(student_zip, tmp_path):
 def test_gradescope_bundle_layout():
     files = members_from_bytes(gradescope_bundle())
     assert {"setup.sh", "run_autograder", "config.toml", "kit/pyproject.toml", "kit/reference/layers.py",
-            "kit/fixtures/hidden/softmax.npz", "kit/graders/engine.py"} <= set(files)
+            "kit/fixtures/hidden/softmax.npz", "kit/graders/engine/grading.py"} <= set(files)
     run = files["run_autograder"][1].decode()
     assert "nngrade grade /autograder/submission --format gradescope" in run
     assert "-o /autograder/results/results.json" in run

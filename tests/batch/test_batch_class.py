@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import shutil
 
-from ._support import make_class, read_csv
+from nngrade.batch import run_batch
+from nngrade.batch.gradebook import LEADING, TRAILING
+from nngrade.render import validate_report
 from submissions import REFERENCE_DIR
 
-from graders.batch import run_batch
-from graders.batch.gradebook import LEADING, TRAILING
-from graders.render import validate_report
+from ._support import make_class, read_csv
 
 
 def by_id(reports_dir):

@@ -5,9 +5,8 @@ import json
 import shutil
 
 import pytest
-
-from graders.batch import run_batch
-from graders.batch.cluster import SchedulerError, parse_scheduler
+from nngrade.batch import run_batch
+from nngrade.batch.cluster import SchedulerError, parse_scheduler
 from submissions import REFERENCE_DIR
 
 from ._support import BUGS, make_class, notebook_source

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from graders.batch.discover import DiscoveryError, discover, parse_gradescope_metadata
+from nngrade.batch.discover import DiscoveryError, discover, parse_gradescope_metadata
 
 GRADESCOPE_METADATA = """\
 submission_101:

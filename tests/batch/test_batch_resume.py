@@ -10,16 +10,15 @@ import sys
 import time
 
 import pytest
-
-from graders.batch import run_batch
-from graders.engine import INFRASTRUCTURE
-from graders.render import validate_report
+from nngrade.batch import run_batch
+from nngrade.engine.grading import INFRASTRUCTURE
+from nngrade.render import validate_report
 
 from ._support import make_class, read_csv
 
 
 def batch_command(submissions, results, fast_config, no_mnist, *extra):
-    return [sys.executable, "-m", "graders.cli", "batch", str(submissions), "-o", str(results), "--jobs", "2",
+    return [sys.executable, "-m", "nngrade.cli", "batch", str(submissions), "-o", str(results), "--jobs", "2",
             "--config", str(fast_config), "--mnist-dir", str(no_mnist), "--no-progress", *extra]
 
 
@@ -87,18 +86,18 @@ def test_reruns_regrade_only_changed_submissions_and_settings(tmp_path, fast_con
 
 
 def test_infrastructure_failure_is_recorded_and_retried_next_run(tmp_path, fast_config, no_mnist, monkeypatch):
-    import graders.engine
+    import nngrade.engine.grading
 
     submissions, results = tmp_path / "submissions", tmp_path / "results"
     make_class(submissions, correct=3, buggy_each=0, hostile=False)
-    real_grade = graders.engine.grade
+    real_grade = nngrade.engine.grading.grade
 
     def flaky(path, **kwargs):
         if kwargs.get("submission_id") == "ok001":
             raise RuntimeError("disk on fire")
         return real_grade(path, **kwargs)
 
-    monkeypatch.setattr(graders.engine, "grade", flaky)
+    monkeypatch.setattr(nngrade.engine.grading, "grade", flaky)
     summary = run_batch(submissions, results, config_path=fast_config, mnist_dir=no_mnist, jobs=1, progress=False)
     assert sorted(summary.graded) == ["ok000", "ok001", "ok002"] and summary.infrastructure_errors == ["ok001"]
     report = json.loads((results / "reports" / "ok001.json").read_text())
@@ -108,7 +107,7 @@ def test_infrastructure_failure_is_recorded_and_retried_next_run(tmp_path, fast_
     statuses = {row["id"]: row["status"] for row in read_csv(results / "grades.csv")[1]}
     assert statuses == {"ok000": "graded", "ok001": "infrastructure_error", "ok002": "graded"}
 
-    monkeypatch.setattr(graders.engine, "grade", real_grade)
+    monkeypatch.setattr(nngrade.engine.grading, "grade", real_grade)
     again = run_batch(submissions, results, config_path=fast_config, mnist_dir=no_mnist, jobs=1, progress=False)
     assert again.graded == ["ok001"] and again.infrastructure_errors == []
 
@@ -116,6 +115,6 @@ def test_infrastructure_failure_is_recorded_and_retried_next_run(tmp_path, fast_
 @pytest.mark.parametrize("spec", ["local:0", "tcp//nope", "dask"])
 def test_bad_scheduler_is_a_usage_error(tmp_path, spec):
     (tmp_path / "s").mkdir()
-    result = subprocess.run([sys.executable, "-m", "graders.cli", "batch", str(tmp_path / "s"), "-o",
+    result = subprocess.run([sys.executable, "-m", "nngrade.cli", "batch", str(tmp_path / "s"), "-o",
                              str(tmp_path / "r"), "--scheduler", spec], capture_output=True, text=True)
     assert result.returncode == 2 and "--scheduler" in result.stderr

@@ -53,7 +53,7 @@ def _results():
             "training": {1: {"torch": "t", "rows": [row]}},
             "grading": {"medians": medians, "runs": {}, "first_grade": 3.0, "first_grade_full": 5.0,
                         "mnist_steps": 125, "isolation": "bwrap", "not_passed": []},
-            "batch": {"available": False, "reason": "graders.batch is not available", "rows": []}}
+            "batch": {"available": False, "reason": "nngrade.batch is not available", "rows": []}}
 
 
 def test_targets_and_table():

@@ -9,9 +9,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.broken import Broken
-from graders.engine import grade
+from nngrade.engine.grading import grade
 from submissions import mutated_source, write_submission
+
+from corpus.broken import Broken
 
 CORRECT_DIR = Path(__file__).resolve().parent / "correct"
 #: Configuration for grading the broken corpus quickly (two XOR seeds).

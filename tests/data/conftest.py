@@ -1,4 +1,4 @@
-"""Shared helpers for the graders.data tests, exposed as fixtures.
+"""Shared helpers for the nngrade.assignments.nn_from_scratch.data tests, exposed as fixtures.
 
 ``fakes`` bundles an IDX writer and generators of small fake MNIST
 directories; ``isolated_env`` makes the MNIST lookup see nothing but what a
@@ -12,8 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from graders.data import mnist as mnist_module
+from nngrade.assignments.nn_from_scratch.data import mnist as mnist_module
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:

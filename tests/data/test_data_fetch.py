@@ -10,9 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-
-from graders.data import FetchError, fetch_mnist, load_mnist
-from graders.data.fetch import DEFAULT_MIRRORS, MNIST_MD5, file_md5
+from nngrade.assignments.nn_from_scratch.data import FetchError, fetch_mnist, load_mnist
+from nngrade.assignments.nn_from_scratch.data.fetch import (
+    DEFAULT_MIRRORS,
+    MNIST_MD5,
+    file_md5,
+)
 
 FILES = {"a.bin": b"first file " * 5000, "b.bin": b"second file"}
 CHECKSUMS = {name: hashlib.md5(data).hexdigest() for name, data in FILES.items()}

@@ -5,8 +5,7 @@ import gzip
 
 import numpy as np
 import pytest
-
-from graders.data import IdxFormatError, read_idx
+from nngrade.assignments.nn_from_scratch.data import IdxFormatError, read_idx
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])

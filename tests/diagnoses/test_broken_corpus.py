@@ -7,13 +7,21 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from corpus.broken import BROKEN
-from corpus.harness import (FAST_CONFIG, all_diagnoses, correct_submissions, diagnosis_ids, grade_broken,
-                            grade_quickly, lost_points)
-from graders import engine
-from graders.diagnoses import CATALOGUE
-from graders.render import render
+from corpus.harness import (
+    FAST_CONFIG,
+    all_diagnoses,
+    correct_submissions,
+    diagnosis_ids,
+    grade_broken,
+    grade_quickly,
+    lost_points,
+)
+from nngrade.diagnoses import load_catalogue
+from nngrade.engine import grading as engine
+
+CATALOGUE = load_catalogue()
+from nngrade.render import render
 from submissions import REFERENCE_DIR
 
 ENTRIES = {entry.id: entry for entry in CATALOGUE}

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nngrade.checks.context import Observation
+from nngrade.checks.registry import collect
+from nngrade.diagnoses import diagnose, load_catalogue
 
-from graders.checks.context import Observation
-from graders.checks.registry import collect
-from graders.diagnoses import CATALOGUE, diagnose
-from graders.diagnoses.catalogue import diagnosis, load_catalogue
+CATALOGUE = load_catalogue()
+from nngrade.diagnoses.catalogue import diagnosis, load_catalogue
 
 TITLES = {
     "gradient_sign_flipped": "Gradient sign flipped",
@@ -139,12 +140,18 @@ def test_a_matching_observation_is_never_diagnosed():
 def test_duplicate_ids_are_rejected(monkeypatch):
     import types
 
-    module = types.ModuleType("graders.diagnoses.sign")
+    module = types.ModuleType("nngrade.assignments.nn_from_scratch.diagnoses.sign")
     for name in ("a", "b"):
         setattr(module, name, diagnosis("same", title="T", checks=("forward.softmax",), message="M")(lambda o: None))
-    monkeypatch.setitem(__import__("sys").modules, "graders.diagnoses.sign", module)
-    with pytest.raises(ValueError, match="duplicate diagnosis ids: \\['same'\\]"):
-        load_catalogue()
+    monkeypatch.setitem(__import__("sys").modules, "nngrade.assignments.nn_from_scratch.diagnoses.sign", module)
+    from nngrade.diagnoses import catalogue
+
+    catalogue._catalogue.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="duplicate diagnosis ids: \\['same'\\]"):
+            load_catalogue()
+    finally:
+        catalogue._catalogue.cache_clear()
 
 
 def test_docs_table_lists_every_entry_with_its_title():

@@ -19,13 +19,13 @@ def _run(code: str, **env) -> dict:
 
 
 def test_importing_graders_first_sets_one_thread():
-    seen = _run("import graders, os, json; import numpy; "
+    seen = _run("import nngrade, os, json; import numpy; "
                 f"print(json.dumps({{n: os.environ.get(n) for n in {VARIABLES!r}}}))")
     assert seen == dict.fromkeys(VARIABLES, "1")
 
 
 def test_a_user_choice_is_kept():
-    seen = _run("import graders, os, json; from graders import blas; "
+    seen = _run("import nngrade, os, json; from nngrade.engine import blas; "
                 "print(json.dumps([os.environ.get('OPENBLAS_NUM_THREADS'), blas.chosen_by_user()]))",
                 OPENBLAS_NUM_THREADS="2")
     assert seen == ["2", {"OPENBLAS_NUM_THREADS": "2"}]
@@ -33,7 +33,7 @@ def test_a_user_choice_is_kept():
 
 def test_numpy_loaded_first_is_limited_while_grading_only():
     pytest.importorskip("threadpoolctl")
-    seen = _run("import json, numpy, threadpoolctl; from graders import blas\n"
+    seen = _run("import json, numpy, threadpoolctl; from nngrade.engine import blas\n"
                 "count = lambda: [i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas']\n"
                 "before = count()\n"
                 "with blas.single_thread():\n"

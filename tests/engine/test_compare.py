@@ -1,8 +1,13 @@
 """Comparison messages in numpy.testing's style: shape, then non-finite positions, then values."""
 import numpy as np
 import pytest
-
-from graders.checks.compare import CheckFailed, assert_close, mismatch_report, validate_array, validate_scalar
+from nngrade.checks.compare import (
+    CheckFailed,
+    assert_close,
+    mismatch_report,
+    validate_array,
+    validate_scalar,
+)
 
 TOL = dict(rtol=1e-5, atol_scale=1e-7)
 

@@ -1,7 +1,6 @@
 """Assignment configuration: defaults, overrides, and clear errors on bad values."""
 import pytest
-
-from graders.config import ConfigError, check_settings, load_config
+from nngrade.engine.config import ConfigError, check_settings, load_config
 
 
 def write(tmp_path, text):
@@ -11,7 +10,7 @@ def write(tmp_path, text):
 
 
 def test_defaults_load_and_cover_every_registered_check():
-    from graders.checks.registry import collect
+    from nngrade.checks.registry import collect
 
     config = load_config()
     for spec in collect():

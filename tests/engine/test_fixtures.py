@@ -4,9 +4,13 @@ import shutil
 
 import numpy as np
 import pytest
-
-from graders.fixture_build import build_fixtures
-from graders.fixture_store import fixtures_dir, load_fixture, manifest, verify_fixtures
+from nngrade.assignments.nn_from_scratch.fixture_build import build_fixtures
+from nngrade.engine.fixture_store import (
+    fixtures_dir,
+    load_fixture,
+    manifest,
+    verify_fixtures,
+)
 
 
 def test_committed_fixtures_match_their_manifest():

@@ -5,11 +5,15 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
-from graders.cli import main
-from graders.engine import grade
-from graders.render import render, validate_report
-from submissions import REFERENCE_DIR, mutated_source, reference_source, write_submission
+from nngrade.cli import main
+from nngrade.engine.grading import grade
+from nngrade.render import render, validate_report
+from submissions import (
+    REFERENCE_DIR,
+    mutated_source,
+    reference_source,
+    write_submission,
+)
 
 TEMPLATE_DIR = REFERENCE_DIR.parent / "student_template"
 

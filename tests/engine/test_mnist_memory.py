@@ -5,9 +5,8 @@ import os
 
 import numpy as np
 import pytest
-
-from graders import engine
-from graders.data import load_mnist
+from nngrade.assignments.nn_from_scratch.data import load_mnist
+from nngrade.assignments.nn_from_scratch.data import memory as engine
 
 
 def _write_t10k(folder, n=40, seed=0):
@@ -23,9 +22,9 @@ def _write_t10k(folder, n=40, seed=0):
 
 @pytest.fixture(autouse=True)
 def empty_memory():
-    engine._mnist_loaded.clear()
+    engine._loaded.clear()
     yield
-    engine._mnist_loaded.clear()
+    engine._loaded.clear()
 
 
 def test_the_same_folder_is_read_once_and_equals_a_fresh_load(tmp_path):

@@ -4,10 +4,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-from graders.config import load_config
-from graders.fixture_store import fixtures_dir
-from graders.mnist_plan import epochs, plan, plan_key, reference_accuracy
+from nngrade.assignments.nn_from_scratch.training.mnist_plan import (
+    epochs,
+    plan,
+    plan_key,
+    reference_accuracy,
+)
+from nngrade.engine.config import load_config
+from nngrade.engine.fixture_store import fixtures_dir
 
 CFG = load_config()["mnist"]
 
@@ -45,7 +49,9 @@ def test_precomputed_accuracy_is_found_by_its_plan_key(tmp_path):
 def test_concurrent_cache_writes_never_fail_and_leave_a_valid_file(tmp_path):
     import threading
 
-    from graders.mnist_plan import store_reference_accuracy
+    from nngrade.assignments.nn_from_scratch.training.mnist_plan import (
+        store_reference_accuracy,
+    )
 
     data = SimpleNamespace(source="synthetic")
     path = tmp_path / "cache" / "mnist_reference.json"
@@ -70,7 +76,7 @@ def test_concurrent_cache_writes_never_fail_and_leave_a_valid_file(tmp_path):
 
 
 def test_unwritable_cache_still_gives_the_accuracy(tmp_path, monkeypatch):
-    import graders.mnist_plan as mnist_plan
+    import nngrade.assignments.nn_from_scratch.training.mnist_plan as mnist_plan
 
     data = SimpleNamespace(fingerprint="e" * 16, source="synthetic",
                            x_train=np.zeros((10, 28, 28), np.uint8), y_train=np.zeros(10, int))

@@ -2,8 +2,10 @@
 import types
 
 import pytest
+from nngrade.checks.registry import check, collect
+from nngrade.engine.assignment import assignment_of
 
-from graders.checks.registry import check, collect
+DEFAULT = assignment_of(None)
 
 
 def module_with(*funcs):
@@ -31,7 +33,7 @@ def test_variants_make_hidden_twins_with_hidden_dependencies():
     def b(ctx):
         pass
 
-    specs = collect([module_with(a, b)])
+    specs = collect(DEFAULT, [module_with(a, b)])
     assert [s.id for s in specs] == ["forward.a", "forward.a.hidden", "forward.b", "forward.b.hidden"]
     assert specs[3].needs == ("forward.a.hidden",) and specs[3].visibility == "hidden"
 
@@ -47,7 +49,7 @@ def test_invalid_declarations_are_rejected(kwargs, message):
         pass
 
     with pytest.raises(ValueError, match=None) as info:
-        collect([module_with(z)])
+        collect(DEFAULT, [module_with(z)])
     assert message in str(info.value)
 
 
@@ -61,7 +63,7 @@ def test_duplicate_ids_are_rejected():
         pass
 
     with pytest.raises(ValueError, match="duplicate check id 'forward.d'"):
-        collect([module_with(d1, d2)])
+        collect(DEFAULT, [module_with(d1, d2)])
 
 
 def test_real_registry_is_valid_and_starts_with_api():

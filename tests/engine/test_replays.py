@@ -7,12 +7,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from nngrade.assignments.nn_from_scratch.maths.evaluate import (
+    XOR_X,  # noqa: E402
+    init_params,
+)
+from nngrade.assignments.nn_from_scratch.training import replays
+from nngrade.assignments.nn_from_scratch.training.integrity import TrainingRun
 
-from graders import replays
-from graders.checks.integrity import TrainingRun
-from graders.evaluate import init_params
-
-XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 STEPS = [0, 7, 8, 59]
 
 

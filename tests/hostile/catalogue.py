@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from graders.sandbox.levels import LEVELS
+from nngrade.sandbox.host.levels import LEVELS
+
 from hostile import entries_escape, entries_forgery, entries_resources, entries_training
 from hostile.kit import Entry
 

@@ -12,10 +12,20 @@ import shutil
 from pathlib import Path
 
 import nbformat
-
-from graders.fixture_store import verify_fixtures
-from hostile.kit import EVERYTHING, FAKE_RESULTS, INERT_MAY_PASS, Context, Entry, canary, dedent, inert, reference_with
+from nngrade.engine.fixture_store import verify_fixtures
 from submissions import reference_source
+
+from hostile.kit import (
+    EVERYTHING,
+    FAKE_RESULTS,
+    INERT_MAY_PASS,
+    Context,
+    Entry,
+    canary,
+    dedent,
+    inert,
+    reference_with,
+)
 
 FIND_ARRAY = '''
     import numpy as np
@@ -80,7 +90,7 @@ def _gc(ctx: Context):
 def _import_reference(ctx: Context):
     return ctx.write("import_reference.py", canary(f'''
         import importlib, importlib.util, sys
-        for name in ("reference", "graders", "graders.fixture_store", "fixtures", "student_template"):
+        for name in ("reference", "graders", "nngrade.engine.fixture_store", "fixtures", "student_template"):
             try:
                 importlib.import_module(name)
                 LEAKED = True

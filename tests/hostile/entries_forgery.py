@@ -5,9 +5,20 @@ import glob
 import os
 import shutil
 
-from hostile.kit import (EVERYTHING, FAKE_RESULTS, INERT_MAY_PASS, SOFTMAX, Context, Entry, dedent, inert,
-                         reference_with, softmax_replaced)
 from submissions import reference_source
+
+from hostile.kit import (
+    EVERYTHING,
+    FAKE_RESULTS,
+    INERT_MAY_PASS,
+    SOFTMAX,
+    Context,
+    Entry,
+    dedent,
+    inert,
+    reference_with,
+    softmax_replaced,
+)
 
 
 def _no_stray_results(ctx: Context, outcome) -> None:
@@ -128,7 +139,7 @@ def _patch_grader(ctx: Context):
     return ctx.write("patch_grader.py", inert('''
         import sys
         try:
-            import graders.checks.compare as compare
+            import nngrade.checks.compare as compare
             compare.assert_close = lambda *args, **kwargs: args[0]
             compare.mismatch_report = lambda *args, **kwargs: None
         except Exception:  # ImportError in bwrap, PermissionError under Landlock
@@ -256,7 +267,7 @@ ENTRIES = [
                    "patch builtins all/any/abs/print and NotImplementedError; Softmax returns zeros",
                    _patch_builtins, expect=("failed",)),
     Entry("grader_modules_patched", "monkeypatch",
-          "patch graders.checks.compare (not importable) and the worker's protocol module to forge frame headers",
+          "patch nngrade.checks.compare (not importable) and the worker's protocol module to forge frame headers",
           _patch_grader, EVERYTHING, honest=(), may_pass=INERT_MAY_PASS, evidence="exceeds the cap"),
     softmax_attack("json_and_numpy_shadowed_broken", "monkeypatch",
                    "a package whose json.py and numpy.py fake dumps/allclose; Softmax returns zeros",

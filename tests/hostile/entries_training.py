@@ -14,8 +14,9 @@ import subprocess
 import sys
 import textwrap
 
-from hostile.kit import XOR, Context, Entry, dedent, reference_with
 from submissions import REFERENCE_DIR
+
+from hostile.kit import XOR, Context, Entry, dedent, reference_with
 
 INTEGRITY_MESSAGE = "training must update parameters only with the gradient"
 DESCENT_MESSAGE = "did not follow gradient descent"
@@ -58,14 +59,13 @@ def _xor_step(name: str, body: str):
 
 def _forged_snapshots(ctx: Context):
     return ctx.write("forged_snapshots.py", reference_with(SOLUTION + "\n" + dedent('''
+        import gc
         import sys
-        _worker = getattr(sys.modules.get("__main__"), "Worker", None)
-        if _worker is not None:
-            _honest_run = _worker.op_train_steps
-
-            def _train_then_swap(self, request, arrays):
-                value, what = _honest_run(self, request, arrays)  # honest parameters in the snapshots
-                network = self.decode_args(request.get("net"), arrays)
+        _worker_class = getattr(sys.modules.get("__main__"), "Worker", None)
+        for _worker in [o for o in gc.get_objects() if _worker_class is not None and isinstance(o, _worker_class)]:
+            def _train_then_swap(request, arrays, _honest_run=_worker.op_train_steps, _worker=_worker):
+                value, what = _honest_run(request, arrays)  # honest parameters in the snapshots
+                network = _worker.decode_args(request.get("net"), arrays)
                 if _is_xor(network):
                     _xor_solution(_linears(network))  # ... and a solution in the layers
                 return value, what
@@ -91,10 +91,10 @@ PRETRAIN = dedent('''
     import io, sys
     import numpy as np
     sys.path.insert(0, sys.argv[1])
-    import reference
-    from graders.data import load_mnist
-    from graders.config import load_config
-    from graders.mnist_plan import plan, training_set
+    from nngrade import reference
+    from nngrade.assignments.nn_from_scratch.data import load_mnist
+    from nngrade.engine.config import load_config
+    from nngrade.assignments.nn_from_scratch.training.mnist_plan import plan, training_set
     cfg = dict(load_config()["mnist"], epochs=2)
     data = load_mnist(sys.argv[2])
     x, labels = training_set(data, cfg)

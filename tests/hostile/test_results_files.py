@@ -1,4 +1,4 @@
-"""Results are written only by the grader, never through a planted symlink (graders.fsutil)."""
+"""Results are written only by the grader, never through a planted symlink (nngrade.engine.fsutil)."""
 from __future__ import annotations
 
 import json
@@ -7,10 +7,9 @@ import stat
 
 import pytest
 from click.testing import CliRunner
-
-from graders import fsutil
-from graders.cli import main
-from graders.fsutil import UnsafePathError, write_atomically
+from nngrade.cli import main
+from nngrade.engine import fsutil
+from nngrade.engine.fsutil import UnsafePathError, write_atomically
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The grader-side gradients (graders.backprop) and the training-integrity verification, without a worker.
+"""The grader-side gradients (nngrade.assignments.nn_from_scratch.maths.backprop) and the training-integrity verification, without a worker.
 
 Snapshots are produced locally by the reference classes, exactly as the
 worker's ``train_steps`` would report them, then tampered with.
@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from nngrade import reference
+from nngrade.assignments.nn_from_scratch.maths import backprop
+from nngrade.assignments.nn_from_scratch.maths.evaluate import (
+    XOR_X,  # noqa: E402
+    init_params,
+    mlp_outputs,
+)
+from nngrade.assignments.nn_from_scratch.training import integrity
+from nngrade.assignments.nn_from_scratch.training.integrity import (
+    IntegrityError,
+    TrainingRun,
+    snapshot_steps,
+    verify_training,
+)
 
-import reference
-from graders import backprop
-from graders.checks import integrity
-from graders.checks.integrity import IntegrityError, TrainingRun, snapshot_steps, verify_training
-from graders.evaluate import init_params, mlp_outputs
-
-XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.eye(2)[[0, 1, 1, 0]]
 TOLERANCES = {"update_rtol": 1e-3, "drift": 0.01}
 

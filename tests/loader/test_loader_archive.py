@@ -7,9 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from graders.loader import archive, load_submission
-from graders.loader.archive import safe_member_parts
+from nngrade.loader import archive, load_submission
+from nngrade.loader.archive import safe_member_parts
 
 from ._support import API_SOURCE, import_names, listing, write_notebook
 

@@ -7,8 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from graders.loader import common, directory, load_submission
+from nngrade.loader import common, directory, load_submission
 
 from ._support import API_SOURCE, import_names, listing, write_notebook
 

@@ -5,9 +5,8 @@ import os
 
 import nbformat
 import pytest
-
-from graders.loader import LoadedSubmission, common, load_submission
-from graders.results import SubmissionInfo
+from nngrade.loader import LoadedSubmission, common, load_submission
+from nngrade.results import SubmissionInfo
 
 ACCEPTED = (
     "accepted submissions are a .py file, a .ipynb notebook, a directory (a Python package or "

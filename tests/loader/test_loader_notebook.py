@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from graders.loader import load_submission, locate_notebook_line
+from nngrade.loader import load_submission, locate_notebook_line
 
 from ._support import API_SOURCE, import_names, module_text, write_notebook
 

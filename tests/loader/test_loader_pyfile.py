@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import stat
 
-from graders.loader import ENTRY, load_submission
+from nngrade.loader import ENTRY, load_submission
 
 from ._support import API_SOURCE, import_names, listing
 

@@ -11,10 +11,9 @@ import contextlib
 import math
 import warnings
 
+import nngrade.reference as R
 import numpy as np
 import pytest
-
-import reference as R
 
 #: The documented cost of a zero probability on the true class: -log(1e-12).
 CE_ZERO_COST = 27.631021115928547

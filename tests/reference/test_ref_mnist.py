@@ -2,7 +2,7 @@
 
 Runs only when ``NNGRADE_MNIST_DIR`` names a directory with the MNIST IDX
 files (all four official files, or only the two t10k files, which
-``graders.data.load_mnist`` splits 8,000 / 2,000 with a fixed permutation).
+``nngrade.assignments.nn_from_scratch.data.load_mnist`` splits 8,000 / 2,000 with a fixed permutation).
 
 Budget: the first 8,000 training images (all of them for the t10k split),
 pixels / 255, lr 0.5, batch 64, 5 epochs of ``train``; seeds 0, 1, 2 (seed
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import os
 
+import nngrade.reference as R
 import numpy as np
 import pytest
-
-import reference as R
 
 ENV_VAR = "NNGRADE_MNIST_DIR"
 FLOOR = 0.88
@@ -32,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def mnist():
-    from graders.data import load_mnist
+    from nngrade.assignments.nn_from_scratch.data import load_mnist
 
     return load_mnist()
 

@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import reference
-import student_template
-from graders.template import TemplateError, stale_template_files, strip_solutions
+from nngrade import reference, student_template
+from nngrade.authoring.template import (
+    TemplateError,
+    stale_template_files,
+    strip_solutions,
+)
 
 MODULES = ("layers", "losses", "network")
 REFERENCE_DIR = Path(reference.__file__).resolve().parent

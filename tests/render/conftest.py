@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from graders.results import CheckResult, Diagnosis, Report, SubmissionInfo
+from nngrade.results import CheckResult, Diagnosis, Report, SubmissionInfo
 
 #: An expected value only the hidden check knows; must never reach students.
 SENTINEL = "REFERENCE 0.7310585786"

@@ -4,8 +4,14 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from graders.render import RENDERERS, render, render_gradescope, render_json, render_prairielearn, render_text
+from nngrade.render import (
+    RENDERERS,
+    render,
+    render_gradescope,
+    render_json,
+    render_prairielearn,
+    render_text,
+)
 
 
 def test_renderer_table():

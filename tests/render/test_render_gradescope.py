@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from graders.render.gradescope import gradescope_stdout, render_gradescope
-from graders.results import CheckResult, SubmissionInfo
+from nngrade.render.gradescope import gradescope_stdout, render_gradescope
+from nngrade.results import CheckResult, SubmissionInfo
 
 GRADESCOPE_SCHEMA = json.loads(Path(__file__).with_name("gradescope_results.schema.json").read_text())
 

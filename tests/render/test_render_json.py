@@ -5,10 +5,9 @@ import json
 
 import numpy as np
 import pytest
-
-from graders.render.json_report import render_json, report_dict
-from graders.render.validate import ReportValidationError, validate_report
-from graders.results import Report
+from nngrade.render.json_report import render_json, report_dict
+from nngrade.render.validate import ReportValidationError, validate_report
+from nngrade.results import Report
 
 
 def test_canonical_json_is_sorted_indented_and_complete(report, sentinel, hidden_print):

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from graders.render.prairielearn import pl_score, render_prairielearn
-from graders.results import CheckResult, SubmissionInfo
+from nngrade.render.prairielearn import pl_score, render_prairielearn
+from nngrade.results import CheckResult, SubmissionInfo
 
 PL_SCHEMA = json.loads(Path(__file__).with_name("prairielearn_results.schema.json").read_text())
 

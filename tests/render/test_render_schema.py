@@ -5,9 +5,13 @@ import copy
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from graders.render.validate import ReportValidationError, format_path, load_schema, validate_report
-from graders.results import SCHEMA_VERSION, STATUSES, Report
+from nngrade.render.validate import (
+    ReportValidationError,
+    format_path,
+    load_schema,
+    validate_report,
+)
+from nngrade.results import SCHEMA_VERSION, STATUSES, Report
 
 
 def test_schema_is_versioned_draft_2020_12():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from graders.render.text import render_text
-from graders.results import CheckResult, SubmissionInfo
+from nngrade.render.text import render_text
+from nngrade.results import CheckResult, SubmissionInfo
 
 EXPECTED_INSTRUCTOR_VIEW = """\
 nngrade 0.1.0 report (mode: grade)

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from nngrade.sandbox import Limits, WorkerSession, probe_isolation
 
-from graders.sandbox import Limits, WorkerSession, probe_isolation
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for sandbox_support
 
-from sandbox_support import CORRECT_NN, FAST, write_submission  # noqa: E402
+from sandbox_support import CORRECT_NN, FAST, KIT, write_submission  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def make_session(tmp_path, bwrap_isolation):
                 isolation=None) -> WorkerSession:
         directory = write_submission(tmp_path / f"submission{len(sessions)}", files)
         session = WorkerSession(directory, entry, limits=limits,
-                                isolation=isolation or bwrap_isolation)
+                                isolation=isolation or bwrap_isolation, **KIT)
         sessions.append(session)
         return session
 
@@ -44,5 +44,5 @@ def make_session(tmp_path, bwrap_isolation):
 def correct_session(tmp_path_factory, bwrap_isolation):
     """One long-lived session on the correct submission, for read-only checks."""
     directory = write_submission(tmp_path_factory.mktemp("correct"), {"nn.py": CORRECT_NN})
-    with WorkerSession(directory, "nn", limits=FAST, isolation=bwrap_isolation) as session:
+    with WorkerSession(directory, "nn", limits=FAST, isolation=bwrap_isolation, **KIT) as session:
         yield session

@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from graders.sandbox import Limits
+from nngrade.sandbox import Limits
 
 #: Short timeouts keep hostile tests fast; generous enough for a slow machine.
 FAST = Limits(call_timeout=10.0, start_timeout=30.0)
@@ -94,3 +94,15 @@ def write_submission(directory: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(source))
     return directory
+
+
+def _kit() -> dict:
+    """The default assignment's worker set-up: the API names to describe and the worker plugins."""
+    from nngrade.engine.assignment import assignment_of
+
+    assignment = assignment_of(None)
+    return {"api": assignment.api, "plugins": assignment.plugin_paths()}
+
+
+#: ``WorkerSession(..., **KIT)`` describes the assignment's API and can run its training operation.
+KIT = _kit()

@@ -9,17 +9,16 @@ import os
 import socket
 from pathlib import Path
 
+import nngrade
 import pytest
+from nngrade.sandbox import SandboxUnavailable, WorkerSession, probe_isolation
+from nngrade.sandbox.host.isolation import FEATURE_NAMES
+from nngrade.sandbox.host.levels import LEVELS
+from nngrade.sandbox.host.views import landlock_rules, readable_except
+from nngrade.sandbox.inside import confine
+from sandbox_support import FAST, KIT, write_submission
 
-import graders
-from graders.sandbox import SandboxUnavailable, WorkerSession, probe_isolation
-from graders.sandbox import confine
-from graders.sandbox.isolation import FEATURE_NAMES
-from graders.sandbox.levels import LEVELS
-from graders.sandbox.views import landlock_rules, readable_except
-from sandbox_support import FAST, write_submission
-
-KIT_ROOT = Path(graders.__file__).resolve().parent.parent
+KIT_ROOT = Path(nngrade.__file__).resolve().parent.parent
 
 PROBES = r"""
 import ctypes, os, signal, socket, subprocess, threading, time
@@ -110,7 +109,7 @@ def landlock_isolation():
 @pytest.fixture
 def landlocked(tmp_path, landlock_isolation):
     submission = write_submission(tmp_path / "submission", {"nn.py": PROBES})
-    with WorkerSession(submission, "nn", limits=FAST, isolation=landlock_isolation) as session:
+    with WorkerSession(submission, "nn", limits=FAST, isolation=landlock_isolation, **KIT) as session:
         yield session
 
 
@@ -129,7 +128,7 @@ def test_forcing_the_landlock_level_reports_it(monkeypatch, landlock_isolation):
 
 def test_kit_fixtures_system_files_and_proc_are_unreadable(landlocked):
     for path in [KIT_ROOT / "reference" / "layers.py", KIT_ROOT / "fixtures" / "manifest.json",
-                 Path(graders.__file__), KIT_ROOT / "pyproject.toml", "/etc/passwd", "/proc/1/environ",
+                 Path(nngrade.__file__), KIT_ROOT / "pyproject.toml", "/etc/passwd", "/proc/1/environ",
                  f"/proc/{os.getpid()}/mem"]:
         assert os.path.exists(path), path
         assert landlocked.func("read", str(path)) in ("PermissionError", "FileNotFoundError"), path
@@ -179,7 +178,7 @@ def test_strict_mode_accepts_landlock_and_refuses_rlimits(landlock_isolation):
 
 
 def test_without_landlock_the_level_reports_itself_unavailable(monkeypatch):
-    from graders.sandbox import isolation as isolation_module
+    from nngrade.sandbox.host import isolation as isolation_module
 
     level = LEVELS["landlock"]
     monkeypatch.setattr(confine, "landlock_abi", lambda: 0)
@@ -214,7 +213,7 @@ def test_a_hidden_path_inside_an_allowed_directory_is_split_out(tmp_path, monkey
     assert not any(path.startswith(hidden[0]) for path, _ in rules)
     isolation = landlock_isolation.with_extra_readonly([str(shared)])
     submission = write_submission(tmp_path / "submission", {"nn.py": PROBES})
-    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation) as session:
+    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation, **KIT) as session:
         assert session.func("read", str(shared / "public.txt")) == "read 7 bytes"
         assert session.func("read", str(shared / "fixtures" / "secret.npz")) == "PermissionError"
         assert session.func("read", str(shared / "alias" / "secret.npz")) == "PermissionError"

@@ -8,9 +8,14 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from graders.sandbox import Limits, StaleReference, StudentError, WorkerCrashed, WorkerTimeout
-from graders.sandbox.workspace import processes_of_uid
+from nngrade.sandbox import (
+    Limits,
+    StaleReference,
+    StudentError,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+from nngrade.sandbox.host.workspace import processes_of_uid
 
 
 def wait_until(predicate, seconds=5.0):

@@ -5,19 +5,29 @@ import os
 import socket
 from pathlib import Path
 
+import nngrade
 import numpy as np
 import pytest
-
-import graders
-from graders.sandbox import (
-    Limits, SandboxUnavailable, StudentError, WorkerCrashed, WorkerSession, probe_isolation,
+from nngrade.assignments.nn_from_scratch.training.worker_calls import train_steps
+from nngrade.sandbox import (
+    Limits,
+    SandboxUnavailable,
+    StudentError,
+    WorkerCrashed,
+    WorkerSession,
+    probe_isolation,
 )
-from graders.sandbox.isolation import FEATURE_NAMES
-from graders.sandbox.views import filesystem_args, kit_paths
-from graders.sandbox.workspace import processes_of_uid
-from sandbox_support import CORRECT_NN, FAST, write_submission
+from nngrade.sandbox.host.isolation import FEATURE_NAMES
+from nngrade.sandbox.host.views import filesystem_args, kit_paths
+from nngrade.sandbox.host.workspace import processes_of_uid
+from sandbox_support import (
+    CORRECT_NN,
+    FAST,
+    KIT,  # noqa: F401
+    write_submission,
+)
 
-KIT_ROOT = Path(graders.__file__).resolve().parent.parent
+KIT_ROOT = Path(nngrade.__file__).resolve().parent.parent
 
 PROBES = """
 import os, socket
@@ -86,7 +96,7 @@ def test_no_network_even_to_a_listener_on_loopback(probes):
 
 def test_grading_kit_files_are_not_reachable_by_their_real_paths(probes):
     secrets = [KIT_ROOT / "reference" / "__init__.py", KIT_ROOT / "fixtures" / "__init__.py",
-               Path(graders.__file__).resolve(), KIT_ROOT / "pyproject.toml"]
+               Path(nngrade.__file__).resolve(), KIT_ROOT / "pyproject.toml"]
     assert all(path.exists() for path in secrets)
     for path in secrets:
         assert probes.func("read", str(path)) in ("FileNotFoundError", "PermissionError"), path
@@ -98,7 +108,7 @@ def test_kit_is_masked_even_inside_a_directory_shown_to_the_worker(tmp_path, bwr
     (visible / "data.txt").write_text("hello")
     isolation = bwrap_isolation.with_extra_readonly([str(KIT_ROOT), str(visible)])
     submission = write_submission(tmp_path / "sub", {"nn.py": PROBES})
-    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation) as session:
+    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation, **KIT) as session:
         assert session.func("read", str(visible / "data.txt")) == "read 5 bytes"
         assert session.func("read", str(KIT_ROOT / "reference" / "__init__.py")) == "FileNotFoundError"
         assert session.func("listdir", str(KIT_ROOT)) == []
@@ -152,8 +162,8 @@ def test_file_size_limit(make_session):
 
 def test_concurrent_sessions_get_distinct_uids_and_clean_up(tmp_path, bwrap_isolation):
     submission = write_submission(tmp_path / "sub", {"nn.py": PROBES})
-    first = WorkerSession(submission, "nn", limits=FAST, isolation=bwrap_isolation, slot=3)
-    second = WorkerSession(submission, "nn", limits=FAST, isolation=bwrap_isolation, slot=3)
+    first = WorkerSession(submission, "nn", limits=FAST, isolation=bwrap_isolation, slot=3, **KIT)
+    second = WorkerSession(submission, "nn", limits=FAST, isolation=bwrap_isolation, slot=3, **KIT)
     uids = (first.sandbox_uid, second.sandbox_uid)
     try:
         # Slot 3 is a preference: another grader on this machine may hold it.
@@ -171,7 +181,7 @@ def test_concurrent_sessions_get_distinct_uids_and_clean_up(tmp_path, bwrap_isol
 def test_infrastructure_failure_is_sandbox_unavailable(tmp_path, bwrap_isolation):
     broken = bwrap_isolation.with_extra_readonly([str(tmp_path / "does-not-exist")])
     submission = write_submission(tmp_path / "sub", {"nn.py": PROBES})
-    with WorkerSession(submission, "nn", limits=FAST, isolation=broken) as session:
+    with WorkerSession(submission, "nn", limits=FAST, isolation=broken, **KIT) as session:
         with pytest.raises(SandboxUnavailable, match="did not start under the bwrap sandbox"):
             session.hello()
 
@@ -198,11 +208,11 @@ def test_forced_rlimits_level_still_grades_correctly(tmp_path, monkeypatch):
     assert any("NNGRADE_SANDBOX=rlimits" in note for note in report["notes"])
     submission = write_submission(tmp_path / "sub", {"nn.py": CORRECT_NN + "\nimport os\n"
                                                      "def bye():\n    os._exit(5)\n"})
-    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation) as session:
+    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation, **KIT) as session:
         assert "Sigmoid" in session.hello()["names"]
         np.testing.assert_allclose(session.new("Sigmoid").call("forward", np.zeros(3)), 0.5)
         net = session.new("Network", [session.new("Linear", 2, 1)])
-        result = session.train_steps(net, session.new("MSELoss"), np.ones((4, 2)),
+        result = train_steps(session, net, session.new("MSELoss"), np.ones((4, 2)),
                                      np.zeros((4, 1)), np.array([[0, 1], [2, 3]]), lr=0.1)
         assert result["losses"].shape == (2,)
         with pytest.raises(WorkerCrashed, match="status 5"):
@@ -214,7 +224,7 @@ def test_off_level_runs_plain_subprocesses(tmp_path):
     isolation = probe_isolation("off")
     assert isolation.level == "off" and not isolation.features["rlimits"]
     submission = write_submission(tmp_path / "sub", {"nn.py": CORRECT_NN})
-    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation) as session:
+    with WorkerSession(submission, "nn", limits=FAST, isolation=isolation, **KIT) as session:
         assert session.new("Sigmoid").call("forward", 0.0) == 0.5
         assert session.sandbox_uid is None
 

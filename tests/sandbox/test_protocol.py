@@ -10,9 +10,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-
-from graders.sandbox import protocol
-from graders.sandbox.protocol import ProtocolError, Ref, UnsupportedValue
+from nngrade.sandbox.inside import protocol
+from nngrade.sandbox.inside.protocol import ProtocolError, Ref, UnsupportedValue
 
 CAP = 64 << 20
 

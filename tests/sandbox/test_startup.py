@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import pytest
-
-from graders import startup
-from graders.sandbox import Isolation, SandboxUnavailable, WorkerSession, probe_isolation
-from sandbox_support import FAST, write_submission
+from nngrade.engine import startup
+from nngrade.sandbox import (
+    Isolation,
+    SandboxUnavailable,
+    WorkerSession,
+    probe_isolation,
+)
+from sandbox_support import FAST, KIT, write_submission
 
 MARKED = '''
 import pathlib
@@ -48,7 +52,7 @@ def test_the_early_worker_is_kept_when_the_probe_agrees(monkeypatch, tmp_path):
     monkeypatch.setattr(startup, "first_candidate", lambda mode: guess)
     made = _sessions(monkeypatch)
     boot = startup.Startup("best-effort", [], lambda: None)
-    with boot.session(directory, "nn", limits=FAST, slot=0) as session:
+    with boot.session(directory, "nn", limits=FAST, slot=0, **KIT) as session:
         assert made == [session] and session.worker_pid is not None  # started before any request
         assert session.isolation.features == probed.features and session.isolation.notes == probed.notes
         assert "Linear" in session.hello()["names"]
@@ -59,7 +63,7 @@ def test_the_early_worker_is_closed_unused_when_the_probe_chooses_otherwise(monk
     monkeypatch.setattr(startup, "first_candidate", lambda mode: Isolation("off", "off", {}, [], False))
     made = _sessions(monkeypatch)
     boot = startup.Startup("best-effort", [], lambda: None)
-    with boot.session(directory, "nn", limits=FAST, slot=0) as session:
+    with boot.session(directory, "nn", limits=FAST, slot=0, **KIT) as session:
         early, = [s for s in made if s is not session]
         assert early.started_pid is not None  # it did start
         assert early.worker_pid is None and early._staging is None  # and was closed
@@ -81,7 +85,7 @@ def test_a_failing_probe_closes_the_early_worker_and_raises(monkeypatch, submiss
     made = _sessions(monkeypatch)
     boot = startup.Startup("strict", [], lambda: None)
     with pytest.raises(SandboxUnavailable, match="no confining level"):
-        boot.session(directory, "nn", limits=FAST, slot=0)
+        boot.session(directory, "nn", limits=FAST, slot=0, **KIT)
     assert len(made) == 1 and made[0].started_pid is not None
     assert made[0].worker_pid is None and made[0]._staging is None
     assert not marker.exists()
@@ -93,5 +97,5 @@ def test_later_grades_skip_the_early_start(monkeypatch, submission):
     probe_isolation("best-effort")  # an earlier grade in this process probed
     boot = startup.Startup("best-effort", [], lambda: None)
     assert boot.guess is None
-    with boot.session(directory, "nn", limits=FAST, slot=0) as session:
+    with boot.session(directory, "nn", limits=FAST, slot=0, **KIT) as session:
         assert session.worker_pid is None  # started by its first request, as always

@@ -6,15 +6,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nngrade.sandbox
 import numpy as np
 import pytest
-
-import graders.sandbox
-from sandbox_support import CORRECT_NN, FAST
-from graders.sandbox import (
-    Limits, ProtocolError, RemoteObject, Rng, StaleReference, StudentError, UnsupportedValue,
+from nngrade.assignments.nn_from_scratch.training.worker_calls import train_steps
+from nngrade.sandbox import (
+    Limits,
+    ProtocolError,
+    RemoteObject,
+    Rng,
+    StaleReference,
+    StudentError,
+    UnsupportedValue,
     WorkerCrashed,
 )
+from sandbox_support import CORRECT_NN, FAST
 
 
 def load_locally(path):
@@ -89,7 +95,7 @@ def test_stored_arrays_and_train_steps_match_a_local_run(make_session, tmp_path)
     remote_net = session.new("Network", [session.new("Linear", 4, 3, rng=Rng(1)),
                                          session.new("Sigmoid"),
                                          session.new("Linear", 3, 1, rng=Rng(2))])
-    result = session.train_steps(remote_net, session.new("MSELoss"), x, targets, batches,
+    result = train_steps(session, remote_net, session.new("MSELoss"), x, targets, batches,
                                  lr=0.5, snapshots=[0, 3])
 
     net = local.Network([local.Linear(4, 3, np.random.default_rng(1)), local.Sigmoid(),
@@ -350,7 +356,7 @@ print([is_open(fd) for fd in (5, 7, 200)])
 
 
 def test_inherited_descriptors_are_closed_even_without_proc_and_above_the_open_files_limit():
-    folder = Path(graders.sandbox.__file__).parent
+    folder = Path(nngrade.sandbox.__file__).parent / "inside"
     result = subprocess.run([sys.executable, "-c", CLOSE_FDS, str(folder)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr

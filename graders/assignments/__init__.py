@@ -1,0 +1,1 @@
+"""Assignments: each package declares its API, checks, diagnoses, fixtures and resources."""

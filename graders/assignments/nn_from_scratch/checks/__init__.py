@@ -1,0 +1,1 @@
+"""The check families of this assignment, in run order (see ``FAMILIES``)."""

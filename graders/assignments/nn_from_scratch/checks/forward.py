@@ -1,0 +1,180 @@
+"""Forward values of every layer and loss, against fixtures from the reference."""
+from __future__ import annotations
+
+import numpy as np
+from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
+from nngrade.checks.compare import CheckFailed
+from nngrade.checks.registry import check
+from nngrade.sandbox import StudentError
+
+BOTH = ("public", "hidden")
+
+
+def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = "", probe=None):
+    f = ctx.fixture(fixture)
+    layer = ctx.new(cls)
+    yours = layer.call("forward", f[arg])
+    if probe is not None:
+        probe(ctx)
+    ctx.compare(yours, f[out], key="forward", call=f"{cls}().forward({arg}) with {arg} of shape {f[arg].shape}",
+                quantity=quantity, fix=fix, inputs={arg: f[arg]})
+
+
+#: Inputs at which the diagnosis detectors read the student's sigmoid.
+SIGMOID_PROBE = np.array([[0.0, 1.0, -1.0, 2.0]])
+
+
+def probe_sigmoid(ctx) -> None:
+    """Observe ``Sigmoid().forward`` at 0, 1, -1 and 2 (key ``"probe"``) for the detectors."""
+    def measure():
+        yours = ctx.array(ctx.new("Sigmoid").call("forward", SIGMOID_PROBE), call="Sigmoid().forward",
+                          shape=SIGMOID_PROBE.shape)
+        return yours, logistic(SIGMOID_PROBE), {"x": SIGMOID_PROBE}
+
+    ctx.probe("probe", measure)
+
+
+@check("forward.sigmoid", name="Sigmoid forward values", group="forward",
+       needs_api=("Sigmoid.forward",), variants=BOTH)
+def sigmoid_forward(ctx):
+    _layer_forward(ctx, "Sigmoid", "sigmoid", "x", "y", "sigmoid outputs",
+                   fix="return 1 / (1 + np.exp(-x)) elementwise.", probe=probe_sigmoid)
+
+
+@check("forward.sigmoid_extreme", name="Sigmoid at extreme inputs (+/-1000)", group="forward",
+       needs_api=("Sigmoid.forward",), variants=BOTH)
+def sigmoid_extreme(ctx):
+    _layer_forward(ctx, "Sigmoid", "sigmoid_extreme", "x", "y", "sigmoid outputs for |x| up to 1000",
+                   fix="np.exp(-x) overflows for x < -709; compute e = np.exp(-np.abs(x)) and use "
+                       "1/(1+e) where x >= 0 and e/(1+e) where x < 0.", probe=probe_sigmoid)
+
+
+@check("forward.softmax", name="Softmax forward values", group="forward",
+       needs_api=("Softmax.forward",), variants=BOTH)
+def softmax_forward(ctx):
+    _layer_forward(ctx, "Softmax", "softmax", "z", "s", "softmax probabilities",
+                   fix="exponentiate and divide each ROW by its sum: np.sum(e, axis=1, keepdims=True).")
+
+
+@check("forward.softmax_extreme", name="Softmax of logits of magnitude 1000", group="forward",
+       needs_api=("Softmax.forward",), variants=BOTH)
+def softmax_extreme(ctx):
+    _layer_forward(ctx, "Softmax", "softmax_extreme", "z", "s", "softmax probabilities for |z| ~ 1000",
+                   fix="subtract each row's maximum before np.exp: z - z.max(axis=1, keepdims=True); "
+                       "softmax is unchanged by this shift and exp can no longer overflow.")
+
+
+@check("forward.softmax_square", name="Softmax of a square batch (n == k)", group="forward",
+       needs_api=("Softmax.forward",), variants=BOTH)
+def softmax_square(ctx):
+    _layer_forward(ctx, "Softmax", "softmax_square", "z", "s", "softmax probabilities of a 4x4 batch",
+                   fix="reduce over axis=1 with keepdims=True; an (n,) max or sum broadcasts along "
+                       "the wrong axis, which goes unnoticed only when n == k.")
+
+
+@check("forward.linear", name="Linear forward values", group="forward",
+       needs_api=("Linear.forward",), variants=BOTH)
+def linear_forward(ctx):
+    f = ctx.fixture("linear")
+    fan_in, fan_out = f["W"].shape
+    layer = ctx.new("Linear", fan_in, fan_out)
+    layer.set("W", f["W"])
+    layer.set("b", f["b"])
+    yours = layer.call("forward", f["x"])
+    ctx.compare(yours, f["y"], key="forward", call=f"Linear({fan_in}, {fan_out}).forward(x) with W, b set",
+                quantity="outputs x @ W + b", inputs={"x": f["x"], "W": f["W"], "b": f["b"]},
+                fix="return x @ self.W + self.b (W has shape (in_features, out_features)).")
+
+
+def _loss_forward(ctx, cls: str, fixture: str, first: str, quantity: str, fix: str):
+    f = ctx.fixture(fixture)
+    loss = ctx.new(cls)
+    yours = loss.call("forward", f[first], f["target"])
+    ctx.compare(yours, f["loss"], key="forward", call=f"{cls}().forward({first}, target)",
+                quantity=quantity, fix=fix, inputs={first: f[first], "target": f["target"]})
+
+
+@check("forward.mse", name="MSELoss value", group="forward", needs_api=("MSELoss.forward",), variants=BOTH)
+def mse_forward(ctx):
+    _loss_forward(ctx, "MSELoss", "mse", "pred", "the mean squared error",
+                  "return np.mean((pred - target) ** 2): the mean over all n*d elements.")
+
+
+@check("forward.cross_entropy", name="CrossEntropyLoss value, with zero probabilities", group="forward",
+       needs_api=("CrossEntropyLoss.forward",), variants=BOTH)
+def cross_entropy_forward(ctx):
+    _loss_forward(ctx, "CrossEntropyLoss", "cross_entropy", "probs",
+                  "the cross-entropy (one probability off the true class is exactly 0)",
+                  "return -np.sum(target * np.log(np.clip(probs, 1e-12, 1.0))) / n (natural log, mean over "
+                  "samples); 0 * log(0) must count as 0.")
+    f = ctx.fixture("cross_entropy_zero")
+    loss = ctx.new("CrossEntropyLoss")
+    yours = loss.call("forward", f["probs"], f["target"])
+    value = ctx.scalar(yours, call="CrossEntropyLoss().forward(probs, target)")
+    ctx.observe("zero_true_class", value, float(f["loss"]), probs=f["probs"], target=f["target"])
+    if not np.isfinite(value):
+        raise CheckFailed(
+            f"CrossEntropyLoss().forward(probs, target) returned {value} when a probability on the true "
+            f"class is exactly 0; expected the finite value {float(f['loss']):.6g} (probabilities clipped "
+            "to [1e-12, 1]). Fix: clip probs before np.log.")
+    ctx.compare(yours, f["loss"], key="forward_zero", call="CrossEntropyLoss().forward(probs, target)",
+                quantity="the cross-entropy with a zero probability on a true class",
+                fix="clip probabilities to [1e-12, 1] before the log, as docs/API.md specifies.")
+
+
+@check("forward.softmax_ce", name="SoftmaxCrossEntropyLoss value", group="forward",
+       needs_api=("SoftmaxCrossEntropyLoss.forward",), variants=BOTH)
+def softmax_ce_forward(ctx):
+    _loss_forward(ctx, "SoftmaxCrossEntropyLoss", "softmax_ce", "logits",
+                  "the softmax cross-entropy of the logits",
+                  "compute log-softmax as z - m - log(sum(exp(z - m))) per row (m = row max) and return "
+                  "the mean over samples of -sum(target * log_softmax).")
+
+
+#: (layer under test, the layer before it, the attribute where that layer caches its output).
+IN_PLACE_PROBES = (("Softmax", "Sigmoid", "y"), ("Sigmoid", "Softmax", "s"))
+
+
+def _cached_output(ctx, holder: str, attr: str, z, follower: str | None):
+    """``holder.attr`` after ``holder.forward(z)``, alone or followed by ``follower`` in a Network.
+
+    None when the layer keeps no array under that name.
+    """
+    first = ctx.new(holder)
+    if follower is None:
+        first.call("forward", z)
+    else:
+        ctx.new("Network", [first, ctx.new(follower)]).call("forward", z)
+    try:
+        value = first.get(attr)
+    except StudentError:
+        return None
+    return value if isinstance(value, np.ndarray) else None
+
+
+@check("forward.inputs_unchanged", name="Forward passes leave their input arrays unchanged", group="forward",
+       needs_api=("Sigmoid.forward", "Softmax.forward", "Network.forward"))
+def inputs_unchanged(ctx):
+    """Chain two layers in the student's Network and see whether the first one's cached output changed.
+
+    The worker hands every call fresh copies of the grader's arrays, so an
+    in-place write is only visible on an array the submission itself keeps:
+    the output that ``Sigmoid``/``Softmax`` cache (``y``/``s``, see
+    docs/API.md) and pass on to the next layer. A layer that caches under
+    another name, or a Network that copies between layers, is not tested.
+    """
+    z = ctx.fixture("softmax")["z"]
+    for layer, holder, attr in IN_PLACE_PROBES:
+        alone = _cached_output(ctx, holder, attr, z, None)
+        chained = _cached_output(ctx, holder, attr, z, layer)
+        if alone is None or chained is None or alone.shape != chained.shape:
+            continue
+        ctx.observe(f"{layer}_input", chained, alone, layer=layer, holder=holder, attr=attr)
+        if not np.array_equal(alone, chained, equal_nan=alone.dtype.kind == "f"):
+            changed = int(np.sum(alone != chained))
+            raise CheckFailed(
+                f"{layer}().forward modified the array it was given: in Network([{holder}(), {layer}()]), "
+                f"{holder}.{attr} (the {holder}'s cached output, which is {layer}'s input) changed on "
+                f"{changed}/{alone.size} elements when {layer}.forward ran, so {holder}.backward would use "
+                "corrupted values.\nFix: never write into an argument (`z -= ...`, `z[...] = ...`, "
+                "`np.exp(z, out=z)`); compute new arrays instead, e.g. shifted = z - z.max(axis=1, keepdims=True).")

@@ -1,0 +1,162 @@
+"""XOR convergence under grader-driven training, and the student's own ``train``.
+
+The grader builds the network from the student's classes, supplies the initial
+parameters, chooses the batches (all four points, every step), lets the
+student's forward/loss/backward/step run in the worker, then reads the
+parameters back and evaluates them with its own forward pass. Spot-checked
+steps and a replay of the whole run verify that the parameters moved only by
+``-lr`` times the true gradient (:mod:`nngrade.assignments.nn_from_scratch.training.integrity`).
+"""
+from __future__ import annotations
+
+import numpy as np
+from nngrade.assignments.nn_from_scratch.maths.evaluate import (
+    XOR_X,
+    init_params,
+    predictions,
+)
+from nngrade.assignments.nn_from_scratch.training import replays
+from nngrade.assignments.nn_from_scratch.training.integrity import (
+    IntegrityError,
+    TrainingRun,
+    snapshot_steps,
+    verify_training,
+)
+from nngrade.checks.compare import CheckFailed
+from nngrade.checks.context import Partial
+from nngrade.checks.registry import check
+from nngrade.sandbox import Rng
+
+from ..training.worker_calls import train_steps
+from .network import build_network
+
+XOR_LABELS = np.array([0, 1, 1, 0])
+CURVE_POINTS = 100
+#: Pairs of consecutive steps spot-checked per XOR training run (plus the first and last step).
+SPOT_CHECK_PAIRS = 16
+
+TRAINING_API = ("Linear.forward", "Linear.backward", "Sigmoid.forward", "Sigmoid.backward",
+                "Network.forward", "Network.backward", "Network.parameters", "Network.step")
+
+
+def read_params(ctx, linears, sizes) -> list[np.ndarray]:
+    """``[W0, b0, W1, b1, ...]`` read back from the worker, validated against ``sizes``."""
+    params = []
+    for linear, (fan_in, fan_out) in zip(linears, zip(sizes[:-1], sizes[1:])):
+        params.append(ctx.array(linear.get("W"), call="Linear.W after training", shape=(fan_in, fan_out)))
+        params.append(ctx.array(linear.get("b"), call="Linear.b after training", shape=(fan_out,)))
+    return params
+
+
+def downsample(curve: np.ndarray, points: int = CURVE_POINTS) -> list[float]:
+    """At most ``points`` evenly spaced values of a loss curve (non-finite -> None)."""
+    index = list(dict.fromkeys(np.linspace(0, len(curve) - 1, min(points, len(curve))).astype(int).tolist()))
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(curve, dtype=float)[index]]
+
+
+def start_replay(ctx, run: TrainingRun, steps: list[int]) -> replays.Pending:
+    """Start the grader's replay of `run` in the background (call it before the worker trains)."""
+    isolation = ctx.extras.get("isolation")
+    return replays.start(run, steps, replays.disk_cache_for(isolation) if isolation is not None else None)
+
+
+def verified(ctx, run: TrainingRun, result: dict, steps: list[int], final, label: str,
+             replayed: replays.Pending | None = None) -> str | None:
+    """Run the training-integrity verification; None when it holds, else the failure message."""
+    tolerances = ctx.config["tolerances"]
+    key = "integrity_" + label.replace(" ", "")
+    try:
+        summary = verify_training(run, result["snapshots"], steps, final, update_rtol=tolerances["update_rtol"],
+                                  drift=tolerances["training_drift"], replayed=replayed)
+    except IntegrityError as exc:
+        ctx.observe(key, str(exc), None, steps=steps)
+        return f"{label}, {exc}"
+    ctx.observe(key, None, None, steps=steps)
+    ctx.data.setdefault("integrity", summary)
+    return None
+
+
+def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
+    cfg = ctx.config["xor"]
+    seeds = [s + ctx.extras.get("seed_offset", 0) for s in cfg["seeds"]]
+    batches = np.tile(np.arange(4), (cfg["epochs"], 1))
+    outcomes, curves, violations = [], [], []
+    for seed in seeds:
+        start = init_params(sizes, np.random.default_rng(seed))
+        run = TrainingRun(tuple(sizes), output_sigmoid, loss_name, XOR_X, np.asarray(targets, dtype=float),
+                          list(batches), lr, start)
+        steps = snapshot_steps(run, pairs=SPOT_CHECK_PAIRS, seed=seed, reply_cap=ctx.session.limits.reply_cap)
+        net, linears = build_network(ctx, sizes, output_sigmoid=output_sigmoid, params=start)
+        replayed = start_replay(ctx, run, steps)
+        result = train_steps(ctx.session, net, ctx.new(loss_name), XOR_X, targets, batches=batches, lr=lr,
+                                         snapshots=steps)
+        losses = ctx.array(result["losses"], call="the loss values of training", shape=(cfg["epochs"],))
+        final = read_params(ctx, linears, sizes)
+        # The first seed's trained parameters, for decision-boundary plots.
+        ctx.data.setdefault("final_params", [p.tolist() for p in final])
+        accuracy = float(np.mean(predictions(final, XOR_X, output_sigmoid=output_sigmoid) == XOR_LABELS))
+        outcomes.append((seed, accuracy, losses[0], losses[-1]))
+        curves.append(downsample(losses))
+        ctx.observe(f"seed{seed}", final, None, start=start, losses=losses, accuracy=accuracy, lr=lr,
+                    snapshots=result["snapshots"])
+        violation = verified(ctx, run, result, steps, final, f"seed {seed}", replayed)
+        violations += [violation] if violation else []
+    converged = sum(acc == 1.0 for _, acc, _, _ in outcomes)
+    ctx.data.update({"loss_curves": curves, "seeds": seeds, "seeds_converged": converged,
+                     "accuracies": [acc for _, acc, _, _ in outcomes]})
+    if violations:
+        raise CheckFailed(f"XOR with a {'-'.join(map(str, sizes))} network and {loss_name}, lr {lr}: the "
+                          f"training did not follow gradient descent ({len(violations)} of {len(seeds)} "
+                          f"seeds), so it earns nothing.\n" + "\n".join(violations))
+    if converged == len(seeds):
+        return None
+    lines = "\n".join(f"  seed {s}: accuracy {acc:.0%}, loss {first:.4g} -> {last:.4g}"
+                      for s, acc, first, last in outcomes)
+    message = (f"XOR with a {'-'.join(map(str, sizes))} network and {loss_name}, lr {lr}, "
+               f"{cfg['epochs']} full-batch steps: 100% accuracy on {converged} of {len(seeds)} seeds "
+               f"(the reference reaches 100% on every seed from the same initial parameters).\n{lines}")
+    if converged == 0:
+        raise CheckFailed(message)
+    return Partial(converged / len(seeds), message)
+
+
+@check("xor.softmax_ce", name="XOR: 2-H-2 sigmoid network with softmax cross-entropy", group="xor",
+       needs_api=TRAINING_API + ("SoftmaxCrossEntropyLoss.forward", "SoftmaxCrossEntropyLoss.backward"))
+def xor_softmax_ce(ctx):
+    cfg = ctx.config["xor"]
+    return _xor(ctx, (2, cfg["hidden_units"], 2), "SoftmaxCrossEntropyLoss", np.eye(2)[XOR_LABELS],
+                cfg["lr_softmax_ce"], output_sigmoid=False)
+
+
+@check("xor.mse", name="XOR: 2-H-1 sigmoid network with MSE", group="xor",
+       needs_api=TRAINING_API + ("MSELoss.forward", "MSELoss.backward"))
+def xor_mse(ctx):
+    cfg = ctx.config["xor"]
+    return _xor(ctx, (2, cfg["hidden_units"], 1), "MSELoss", XOR_LABELS[:, None].astype(float),
+                cfg["lr_mse"], output_sigmoid=True)
+
+
+@check("xor.train_function", name="train(): same loss history and parameters as the reference",
+       group="xor", needs_api=TRAINING_API + ("train", "SoftmaxCrossEntropyLoss.forward"), variants=("public", "hidden"))
+def train_function(ctx):
+    f = ctx.fixture("train")
+    sizes = (f["x"].shape[1], f["p0"].shape[1], f["y"].shape[1])
+    net, linears = build_network(ctx, sizes, params=[f[f"p{i}"] for i in range(4)])
+    epochs, batch_size, lr = int(f["epochs"]), int(f["batch_size"]), float(f["lr"])
+    call = (f"train(network, loss, X, Y, epochs={epochs}, lr={lr}, batch_size={batch_size}, "
+            f"rng=np.random.default_rng(seed)) on {f['x'].shape[0]} samples")
+    history = ctx.func("train", net, ctx.new("SoftmaxCrossEntropyLoss"), f["x"], f["y"], epochs=epochs,
+                       lr=lr, batch_size=batch_size, rng=Rng(int(f["rng_seed"])))
+    if isinstance(history, list):
+        history = np.asarray([np.nan if v is None else v for v in history], dtype=float) \
+            if all(isinstance(v, (int, float, type(None))) or np.ndim(v) == 0 for v in history) else None
+    ctx.compare(history, f["history"], key="history", call=call, quantity="per-epoch mean losses",
+                inputs={"epochs": epochs, "batch_size": batch_size, "n": f["x"].shape[0]},
+                fix="each epoch: order = rng.permutation(n); walk it in consecutive batches of batch_size "
+                    "(the last may be smaller); one forward/backward/step per batch; record "
+                    "sum(batch_loss * batch_len) / n.")
+    final = read_params(ctx, linears, sizes)
+    for i, value in enumerate(final):
+        ctx.compare(value, f[f"final{i}"], key=f"final{i}", call=call + ", then the parameters",
+                    quantity=f"{'W' if i % 2 == 0 else 'b'} of Linear layer {i // 2} after training",
+                    fix="use exactly one rng.permutation(n) per epoch and no other randomness.")

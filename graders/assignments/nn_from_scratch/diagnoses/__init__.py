@@ -1,0 +1,1 @@
+"""The misconception detectors of this assignment."""

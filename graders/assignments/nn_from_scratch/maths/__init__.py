@@ -1,0 +1,1 @@
+"""The grader's own mathematics: forward passes, gradients, evaluation."""

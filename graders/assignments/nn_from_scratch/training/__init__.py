@@ -1,0 +1,1 @@
+"""Training verification: integrity of every update, replays, the MNIST plan."""

@@ -1,0 +1,1 @@
+"""Authoring tools: the student template generated from the reference."""

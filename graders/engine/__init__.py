@@ -1,0 +1,1 @@
+"""The assignment-agnostic engine: configuration, start-up, fixtures, the grading flow."""

@@ -1,0 +1,275 @@
+"""Grade one submission: loader -> sandboxed worker -> checks -> Report.
+
+This is the only module that knows the whole flow; each stage lives in its own
+package (``loader``, ``sandbox``, ``checks``, ``results``, ``render``).
+Nothing a submission does can raise out of :func:`grade`: every failure ends
+up as a check status in a complete report.
+"""
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from nngrade import __version__
+from nngrade.checks.compare import CheckFailed, NotRun
+from nngrade.checks.context import CheckContext, Partial
+from nngrade.checks.registry import collect
+from nngrade.engine import blas
+from nngrade.engine.assignment import Assignment, assignment_of
+from nngrade.engine.config import check_settings, load_config
+from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
+from nngrade.engine.resources import Resources
+from nngrade.engine.selection import select
+from nngrade.engine.startup import Startup
+from nngrade.loader import load_submission
+from nngrade.results import CheckResult, Report
+from nngrade.sandbox import (
+    Limits,
+    ProtocolError,
+    SandboxUnavailable,
+    StudentError,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+
+WORKER_DIR = "/nngrade/"  # the folder of the worker's own programs, at every sandbox level
+INFRASTRUCTURE = "grader infrastructure error (not a fault of the submission; please report it): "
+
+
+def limits_from_config(config: dict) -> Limits:
+    """Sandbox limits from the ``[limits]`` section of the configuration."""
+    section = config["limits"]
+    return Limits(call_timeout=section["call_timeout"], start_timeout=section["worker_start_timeout"],
+                  cpu_seconds=section["cpu_seconds"], address_space=section["address_space_mb"] << 20,
+                  max_processes=section["max_processes"], output_cap=section["output_cap_kb"] << 10)
+
+
+def selected_checks(config: dict, mode: str, assignment: Assignment | None = None):
+    """The checks of this mode with their points and visibility from the configuration."""
+    chosen = []
+    for spec in collect(assignment or assignment_of(config)):
+        points, hidden = check_settings(config, spec.id)
+        visibility = "hidden" if (hidden if hidden is not None else spec.visibility == "hidden") else "public"
+        if mode == "check" and visibility == "hidden":
+            continue
+        chosen.append((spec, points, visibility))
+    return chosen
+
+
+def missing_api(hello: dict, needs: tuple[str, ...]) -> list[str]:
+    """The entries of ``needs`` (``"Class.method"`` or ``"name"``) that the worker did not find."""
+    found = hello.get("names", {})
+    missing = []
+    for need in needs:
+        name, _, method = need.partition(".")
+        entry = found.get(name)
+        if entry is None or (method and method not in entry.get("methods", {})):
+            missing.append(need)
+    return missing
+
+
+def _catalogue_for(assignment: Assignment):
+    """The diagnosis catalogue, imported only for a check that did not pass after observing something.
+
+    Every detector reads observations; with none (e.g. a data set not available) there is nothing to diagnose.
+    """
+    def diagnose(check_id: str, status: str, observations: dict) -> list:
+        if not observations:
+            return []
+        from nngrade.diagnoses import diagnose as run_catalogue
+
+        return run_catalogue(check_id, status, observations, assignment)
+
+    return diagnose
+
+
+def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckContext]:
+    """Run one check; returns (status, fraction of points, message, context)."""
+    ctx = CheckContext(spec, session, config, extras)
+    try:
+        outcome = spec.func(ctx)
+    except CheckFailed as exc:
+        return "failed", 0.0, str(exc), ctx
+    except NotRun as exc:
+        return "not_run", 0.0, f"not run: {exc}", ctx
+    except StudentError as exc:
+        if exc.type == "NotImplementedError":
+            return "failed", 0.0, f"not implemented yet: {exc.message or 'NotImplementedError'}", ctx
+        return "error", 0.0, describe_student_error(exc), ctx
+    except WorkerTimeout as exc:
+        return "timeout", 0.0, f"{exc} Look for an infinite loop or a much slower computation than needed.", ctx
+    except WorkerCrashed as exc:
+        return "error", 0.0, f"the process running your code died: {exc}", ctx
+    except ProtocolError as exc:
+        return "error", 0.0, f"your code returned something that is not a plain numeric value: {exc}", ctx
+    except SandboxUnavailable:
+        raise
+    except Exception as exc:  # a grader bug must cost one check, never the report
+        return "error", 0.0, INFRASTRUCTURE + f"{type(exc).__name__}: {exc}", ctx
+    if isinstance(outcome, Partial):
+        return "failed", outcome.fraction, outcome.message, ctx
+    return "passed", 1.0, "", ctx
+
+
+def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=None, seed: int | None = None,
+          data_dir=None, sandbox: str = "best-effort", submission_id: str | None = None, slot: int = 0,
+          diagnose=None, only: str | None = None, mnist_dir=None) -> Report:
+    """Grade the submission at ``path`` and return its report.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.py`` file, a package directory or a notebook.
+    mode : {"grade", "check"}
+        ``grade`` runs public and hidden checks; ``check`` (the student pre-check) only public ones.
+    config, config_path
+        A loaded configuration, or a TOML file to load (defaults when neither).
+    seed : int, optional
+        Offsets the seeds of the assignment's training checks (default: the configured ones).
+    data_dir : path, optional
+        Where the assignment's data resources are (each resource documents its own fallbacks).
+        ``mnist_dir`` is the same, under its earlier name.
+    sandbox : {"strict", "best-effort", "off"}
+        Isolation policy of the worker.
+    slot : int
+        Concurrency slot: parallel graders use distinct slots (distinct sandbox uids).
+    diagnose : callable, optional
+        ``diagnose(check_id, status, observations) -> list[Diagnosis]``; default: the catalogue.
+    only : str, optional
+        A ``pytest -k`` style expression over check ids (``"softmax and not hidden"``): only the
+        matching checks and the checks they need run; the others are reported as not selected.
+
+    Raises
+    ------
+    SandboxUnavailable
+        Only with ``sandbox="strict"`` when no namespace isolation is available.
+
+    Notes
+    -----
+    The grader's BLAS runs one thread while grading (:mod:`nngrade.engine.blas`).
+    """
+    with blas.single_thread():
+        return _grade(path, mode=mode, config=config, config_path=config_path, seed=seed,
+                      data_dir=data_dir if data_dir is not None else mnist_dir, sandbox=sandbox,
+                      submission_id=submission_id, slot=slot, diagnose=diagnose, only=only)
+
+
+def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submission_id, slot, diagnose, only) -> Report:
+    started = time.perf_counter()
+    config = config or load_config(config_path)
+    assignment = assignment_of(config)
+    diagnose = diagnose or _catalogue_for(assignment)
+    folder = fixtures_dir()
+    checks = selected_checks(config, mode, assignment)
+    skipped = select(checks, config, only)  # id -> why it does not run (disabled, not selected)
+    resources = Resources(assignment.resources, {"data_dir": data_dir})
+    runnable = [c for c in checks if c[0].id not in skipped]
+    startup = Startup(sandbox, runnable, resources)  # probe, fixtures and resources, overlapped
+    with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
+        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id)
+        session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
+                                   api=assignment.api, plugins=assignment.plugin_paths())
+                   if loaded.ok else None)
+        isolation = startup.isolation()
+        report = Report(submission=loaded.info, mode=mode, kit_version=__version__,
+                        fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},
+                        environment={"python": platform.python_version(), "numpy": np.__version__,
+                                     "platform": platform.platform(), "sandbox": isolation.to_dict()})
+        if session is None:
+            report.checks = [_skipped(spec, points, visibility, "error" if spec.id == assignment.gate else "not_run",
+                                      f"the submission could not be loaded: {loaded.info.error}")
+                             for spec, points, visibility in checks]
+            report.duration = round(time.perf_counter() - started, 3)
+            return report
+        with session:
+            report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
+                "resources": resources, "fixtures_folder": folder, "isolation": isolation,
+                "seed_offset": 0 if seed is None else int(seed)}, report)
+    report.duration = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _skipped(spec, points, visibility, status, message) -> CheckResult:
+    return CheckResult(id=spec.id, name=spec.name, group=spec.group, points=0.0, max_points=points,
+                       status=status, visibility=visibility, message=message)
+
+
+def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report) -> list[CheckResult]:
+    try:
+        hello = session.hello()
+    except SandboxUnavailable as exc:
+        return [_skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks]
+    except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
+        hello = {"import_error": {"type": type(exc).__name__, "message": str(exc)}}
+    report.output = session.take_output()
+    extras["hello"] = hello
+    import_error = hello.get("import_error")
+    results: list[CheckResult] = []
+    status_of: dict[str, str] = {}
+    for spec, points, visibility in checks:
+        began = time.perf_counter()
+        if spec.id in skipped:
+            results.append(_skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}"))
+            status_of[spec.id] = "not_run"
+            continue
+        if import_error:
+            status = "error" if spec.id == assignment.gate else "not_run"
+            message = ("importing your submission failed: " + _describe_error(import_error)
+                       if status == "error" else "not run: the submission could not be imported")
+            results.append(_skipped(spec, points, visibility, status, message))
+            status_of[spec.id] = status
+            continue
+        missing = missing_api(hello, spec.needs_api)
+        blocked = [n for n in spec.needs if status_of.get(n) != "passed"]
+        if missing or blocked:
+            why = (f"needs {', '.join(missing)}, which your submission does not define" if missing
+                   else f"needs check {', '.join(blocked)} to pass first")
+            results.append(_skipped(spec, points, visibility, "not_run", f"not run: {why}"))
+            status_of[spec.id] = "not_run"
+            continue
+        try:
+            status, fraction, message, ctx = _run_one(spec, session, config, extras)
+        except SandboxUnavailable as exc:
+            status, fraction, message, ctx = "error", 0.0, INFRASTRUCTURE + str(exc), None
+        result = CheckResult(id=spec.id, name=spec.name, group=spec.group,
+                             points=round(points * fraction, 6), max_points=points, status=status,
+                             visibility=visibility, message=message, output=session.take_output(),
+                             duration=round(time.perf_counter() - began, 4),
+                             data=ctx.data if ctx is not None else {})
+        if status != "passed" and ctx is not None:
+            result.diagnoses = diagnose(spec.id, status, ctx.observations)
+        results.append(result)
+        status_of[spec.id] = status
+    return results
+
+
+def student_traceback(traceback: str) -> list[str]:
+    """The traceback's frames in the submission's files (the worker's own frames dropped)."""
+    kept, keep = [], True
+    for line in traceback.splitlines():
+        if line.startswith("  File "):
+            keep = WORKER_DIR not in line or "/submission/" in line
+        elif not line.startswith("  "):
+            keep = not line.startswith("Traceback")
+        if keep and line.strip():
+            kept.append(line)
+    return kept
+
+
+def describe_student_error(exc: StudentError, max_lines: int = 12) -> str:
+    """``your code raised T: message`` and the last lines of its traceback in the submission."""
+    text = f"your code raised {exc.type}: {exc.message}".rstrip(": ")
+    frames = student_traceback(exc.traceback)
+    if frames and frames[-1].startswith(exc.type):
+        frames = frames[:-1]  # the exception line repeats the first line of the message
+    frames = frames[-max_lines:]
+    return text + ("\nTraceback (most recent call last, in your code):\n" + "\n".join(frames) if frames else "")
+
+
+def _describe_error(error: dict) -> str:
+    text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
+    trace = error.get("traceback")
+    return f"{text}\n{trace}" if trace else text

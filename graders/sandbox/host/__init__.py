@@ -1,0 +1,1 @@
+"""The grader's side of the sandbox: isolation levels, slots, the worker channel and client."""

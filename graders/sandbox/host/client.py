@@ -1,0 +1,354 @@
+"""Grader-side API for talking to a sandboxed submission.
+
+Example
+-------
+>>> with WorkerSession("path/to/submission", "nn") as session:   # doctest: +SKIP
+...     api = session.hello()
+...     layer = session.new("Linear", 3, 2, rng=Rng(0))
+...     out = layer.call("forward", np.ones((4, 3)))
+...     weights = layer.get("W")
+...     layer.set("W", np.zeros((3, 2)))
+...     printed = session.take_output()
+
+Every value that comes back is decoded into plain ``np.ndarray``, ``float``,
+``int``, ``bool``, ``None``, ``str``, ``list``/``dict`` of those, or a
+:class:`RemoteObject` for objects of the submission's own classes. Callers
+must still check types and shapes: the worker is not trusted.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from nngrade.sandbox.host.channel import OutputCapture, WorkerProcess
+from nngrade.sandbox.host.errors import (
+    ProtocolError,
+    SandboxError,
+    StaleReference,
+    StudentError,
+    UnsupportedValue,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
+from nngrade.sandbox.host.workspace import SandboxAccount, Staging
+from nngrade.sandbox.inside import protocol
+
+API_KINDS = ("class", "function", "other")
+
+
+@dataclass(frozen=True)
+class Rng:
+    """Argument placeholder: becomes ``np.random.default_rng(seed)`` in the worker."""
+
+    seed: int
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Argument placeholder for an array kept in the worker by :meth:`WorkerSession.store`."""
+
+    name: str
+
+
+class RemoteObject:
+    """Handle of an object living in the worker.
+
+    Use :meth:`call`, :meth:`get` and :meth:`set`; attribute access on the
+    handle itself is deliberately not forwarded.
+    """
+
+    __slots__ = ("session", "generation", "ref_id", "type_name")
+
+    def __init__(self, session: WorkerSession, generation: int, ref_id: int, type_name: str):
+        self.session, self.generation = session, generation
+        self.ref_id, self.type_name = ref_id, type_name
+
+    def call(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``obj.method(*args, **kwargs)`` in the worker and return the result."""
+        return self.session._request("call", {"obj": self, "method": method,
+                                              "args": list(args), "kwargs": kwargs})
+
+    def get(self, name: str) -> Any:
+        """Return ``obj.name``."""
+        return self.session._request("getattr", {"obj": self, "name": name})
+
+    def set(self, name: str, value: Any) -> None:
+        """Perform ``obj.name = value``."""
+        self.session._request("setattr", {"obj": self, "name": name, "value": value})
+
+    def drop(self) -> None:
+        """Release the object in the worker (no-op if that worker is gone)."""
+        if self.generation == self.session.generation and self.session._worker is not None:
+            self.session._request("drop", {"obj": self})
+
+    def __repr__(self) -> str:
+        return f"<RemoteObject {self.type_name} #{self.ref_id} (worker {self.generation})>"
+
+
+class WorkerSession:
+    """A sandboxed worker running one submission, restarted on demand.
+
+    Parameters
+    ----------
+    submission_dir : str or os.PathLike
+        Directory holding the submission; it is copied, never modified.
+    entry : str
+        Module or package to import from it, e.g. ``"nn"``.
+    limits : Limits, optional
+        Resource limits and timeouts (defaults: :class:`Limits`).
+    isolation : Isolation, optional
+        Result of :func:`probe_isolation` (probed when omitted).
+    slot : int, optional
+        Preferred sandbox uid slot (uid ``61000 + slot``). If another session
+        holds it, or when omitted, the first free slot is used; see
+        :attr:`sandbox_uid`.
+
+    Notes
+    -----
+    The worker starts lazily on the first request. After a
+    :class:`WorkerTimeout`, :class:`WorkerCrashed` or :class:`ProtocolError`
+    the next request starts a fresh worker: remote objects created before
+    raise :class:`StaleReference`, and stored arrays are sent again.
+    """
+
+    def __init__(self, submission_dir: str | os.PathLike, entry: str, *,
+                 limits: Limits | None = None, isolation: Isolation | None = None,
+                 slot: int | None = None, api: Sequence[str] = (), plugins: Sequence[os.PathLike] = ()) -> None:
+        if not entry or not all(part.isidentifier() for part in entry.split(".")):
+            raise ValueError(f"entry must be a module name, not {entry!r}")
+        self.entry = entry
+        self.api = tuple(api)
+        self.limits = limits or Limits()
+        self.isolation = isolation or probe_isolation()
+        self.generation = 0
+        self._worker: WorkerProcess | None = None
+        self._timeout: float | None = None
+        self._stored: dict[str, tuple[np.ndarray, float | None]] = {}
+        self._output = OutputCapture(self.limits.output_cap)
+        self._account = SandboxAccount.reserve(slot) if self.isolation.drop_privileges else None
+        try:
+            self._staging = Staging(submission_dir, plugins)
+        except BaseException:
+            self._release_account()
+            raise
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> WorkerSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def sandbox_uid(self) -> int | None:
+        """Uid the workers run as, or None when privileges are not dropped."""
+        return self._account.uid if self._account else None
+
+    @property
+    def worker_pid(self) -> int | None:
+        """Pid of the current worker as it sees itself, or None when none runs."""
+        return self._worker.worker_pid if self._worker else None
+
+    def restart(self) -> None:
+        """Kill the current worker; the next request starts a fresh one."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def close(self) -> None:
+        """Kill the worker and delete every file of the session."""
+        self.restart()
+        self._release_account()
+        staging = getattr(self, "_staging", None)
+        if staging is not None:
+            staging.cleanup()
+            self._staging = None
+
+    def _release_account(self) -> None:
+        if self._account is not None:
+            self._account.sweep()
+            self._account.release()
+            self._account = None
+
+    @contextlib.contextmanager
+    def timeout(self, seconds: float) -> Iterator[None]:
+        """Use `seconds` as the per-call timeout inside the ``with`` block."""
+        previous, self._timeout = self._timeout, float(seconds)
+        try:
+            yield
+        finally:
+            self._timeout = previous
+
+    def take_output(self) -> str:
+        """Text the worker printed since the previous call of this method (capped)."""
+        return self._output.take()
+
+    def start(self) -> None:
+        """Start the worker now instead of on the first request (which is what imports the submission)."""
+        self._ensure_worker()
+
+    # ------------------------------------------------------------------ operations
+    def hello(self) -> dict:
+        """Import the submission (on first use) and describe the names of the session's ``api``.
+
+        Returns
+        -------
+        dict
+            ``{"names": {name: {"kind", "signature", "methods"}}, "python": str,
+            "numpy": str}`` plus ``"import_error": {"type", "message",
+            "traceback", ["line", "file"]}`` when the import failed.
+        """
+        value = self._request("hello", {"names": list(self.api)})
+        if not isinstance(value, dict) or not isinstance(value.get("names"), dict):
+            raise self._malformed("malformed hello reply")
+        for name, info in value["names"].items():
+            if not (isinstance(info, dict) and info.get("kind") in API_KINDS
+                    and isinstance(info.get("signature"), str)
+                    and isinstance(info.get("methods"), dict)
+                    and all(isinstance(v, str) for v in info["methods"].values())):
+                raise self._malformed(f"malformed hello entry for {name!r}")
+        error = value.get("import_error")
+        if error is not None and not (isinstance(error, dict) and _is_error(error)):
+            raise self._malformed("malformed import_error in hello reply")
+        return value
+
+    def new(self, cls: str, /, *args: Any, **kwargs: Any) -> RemoteObject:
+        """Instantiate ``cls(*args, **kwargs)`` from the submission."""
+        value = self._request("new", {"cls": cls, "args": list(args), "kwargs": kwargs})
+        if not isinstance(value, RemoteObject):
+            raise self._malformed("the worker did not return an object handle")
+        return value
+
+    def func(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call the submission's module-level function ``name(*args, **kwargs)``."""
+        return self._request("func", {"name": name, "args": list(args), "kwargs": kwargs})
+
+    def store(self, name: str, value: np.ndarray, *, scale: float | None = None) -> Stored:
+        """Keep `value` in the worker (as ``value.astype(float64) * scale`` if scale is given).
+
+        The returned :class:`Stored` can be passed wherever an array is
+        expected; each use hands student code a fresh copy. Stored arrays are
+        sent again after a restart.
+        """
+        array = np.asarray(value)
+        self._stored[name] = (array, scale)
+        if self._worker is not None:
+            self._send_store(name, array, scale)
+        return Stored(name)
+
+    def stored(self, name: str) -> Stored:
+        """The placeholder of an array kept by :meth:`store`."""
+        if name not in self._stored:
+            raise KeyError(f"no array stored under {name!r}")
+        return Stored(name)
+
+    def operation(self, op: str, fields: dict[str, Any], *, timeout: float | None = None) -> Any:
+        """Run a worker operation of the assignment's plugins (e.g. a whole training run) in one round trip.
+
+        The reply is decoded but not validated: the caller validates what it expects
+        and raises :meth:`malformed` otherwise.
+        """
+        if timeout is None:
+            return self._request(op, fields)
+        with self.timeout(timeout):
+            return self._request(op, fields)
+
+    def malformed(self, message: str) -> ProtocolError:
+        """Restart the worker (its state is suspect) and return the ProtocolError to raise."""
+        return self._malformed(message)
+
+    # ------------------------------------------------------------------ plumbing
+    def _ensure_worker(self) -> WorkerProcess:
+        if self._staging is None:
+            raise SandboxError("the session is closed")
+        if self._worker is None:
+            self._worker = WorkerProcess(self.isolation, self.limits, self._staging,
+                                         self._account, self.entry, self._output)
+            self.generation += 1
+            for name, (array, scale) in self._stored.items():
+                self._send_store(name, array, scale)
+        return self._worker
+
+    def _send_store(self, name: str, array: np.ndarray, scale: float | None) -> None:
+        self._request("store", {"name": name, "value": array,
+                                "scale": None if scale is None else float(scale)})
+
+    def _request(self, op: str, fields: dict[str, Any]) -> Any:
+        worker = self._ensure_worker()
+        blobs: list[np.ndarray] = []
+        try:
+            header = {"op": op, **{k: protocol.encode(v, blobs, fallback=self._encode_special)[0]
+                                   for k, v in fields.items()}}
+        except protocol.UnsupportedValue as exc:
+            raise TypeError(f"cannot send this value to the worker: {exc}") from None
+        timeout = self._timeout if self._timeout is not None else self.limits.call_timeout
+        try:
+            reply, arrays = worker.request(header, blobs, timeout)
+        except WorkerTimeout as exc:
+            self._worker = None  # already killed; the next request starts afresh
+            raise WorkerTimeout(f"{_describe(op, fields)}: {exc}") from None
+        except (WorkerCrashed, ProtocolError):
+            self._worker = None
+            raise
+        if reply.get("ok") is True:
+            try:
+                return protocol.decode(reply.get("value"), arrays, tags={"ref": self._decode_ref})
+            except protocol.ProtocolError as exc:
+                raise self._malformed(f"malformed value from the worker: {exc}") from None
+        error = reply.get("error")
+        if reply.get("ok") is not False or not isinstance(error, dict) or not _is_error(error):
+            raise self._malformed("malformed error reply from the worker")
+        kind = UnsupportedValue if error["type"] == "UnsupportedValue" else StudentError
+        raise kind(error["type"][:200], error["message"][:8192], error["traceback"][:8192])
+
+    def _malformed(self, message: str) -> ProtocolError:
+        """Restart the worker (its state is suspect) and return the error to raise."""
+        self.restart()
+        return ProtocolError(message)
+
+    def _encode_special(self, value: Any) -> dict:
+        if isinstance(value, RemoteObject):
+            if value.session is not self or value.generation != self.generation:
+                raise StaleReference(
+                    f"{value!r} belongs to a worker that has been restarted (after a timeout "
+                    "or crash) or to another session; create the object again")
+            return {"t": "ref", "id": value.ref_id}
+        if isinstance(value, Rng):
+            return {"t": "rng", "seed": int(value.seed)}
+        if isinstance(value, Stored):
+            if value.name not in self._stored:
+                raise KeyError(f"no array stored under {value.name!r}")
+            return {"t": "stored", "name": value.name}
+        raise protocol.UnsupportedValue(f"an object of type {type(value).__name__!r}")
+
+    def _decode_ref(self, part: dict) -> RemoteObject:
+        ref_id, type_name = part.get("id"), part.get("type", "")
+        if type(ref_id) is not int or not isinstance(type_name, str):
+            raise protocol.ProtocolError("malformed ref part")
+        return RemoteObject(self, self.generation, ref_id, type_name[:200])
+
+
+def _is_error(error: dict) -> bool:
+    return all(isinstance(error.get(key), str) for key in ("type", "message", "traceback"))
+
+
+def _describe(op: str, fields: dict[str, Any]) -> str:
+    """What a request asked the student's code to do, in words a student recognises."""
+    if op == "call":
+        return f"{fields['obj'].type_name}.{fields['method']}()"
+    if op == "new":
+        return f"{fields['cls']}()"
+    if op == "func":
+        return f"{fields['name']}()"
+    if op in ("getattr", "setattr"):
+        return f"{fields['obj'].type_name}.{fields['name']}"
+    if isinstance(fields.get("describe"), str):
+        return fields["describe"]
+    if op == "hello":
+        return "importing your submission"
+    return op

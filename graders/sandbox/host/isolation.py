@@ -1,0 +1,327 @@
+"""How the worker is started, and how strongly it is isolated.
+
+Levels, strongest first (see :data:`LEVELS`):
+
+``bwrap``
+    bubblewrap: new mount, pid, network, ipc and uts namespaces; only the
+    interpreter, the worker programs and the submission are visible, read
+    only; private ``/tmp``; a seccomp filter against user namespaces, mounts
+    and ptrace; plus everything of ``rlimits``.
+``landlock``
+    for hosts that forbid namespaces: a Landlock allow-list (read the
+    interpreter, the worker programs and the submission; write the scratch
+    directory only) and a seccomp deny-list (no sockets, no new processes,
+    no execve, no signals to other processes); plus everything of ``rlimits``.
+``rlimits``
+    resource limits, ``no_new_privs``, unprivileged uid (when the grader is
+    root and the interpreter is reachable by that uid), scrubbed
+    environment, new session, fresh scratch directory. No filesystem or
+    network isolation.
+``off``
+    a plain subprocess in a new session, for debugging.
+
+To add a level, write a :class:`Level` subclass and insert it in
+:data:`LEVELS`; :func:`probe_isolation` and :meth:`Isolation.launch_plan`
+pick it up.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field, replace
+
+from nngrade.sandbox.host.errors import SandboxUnavailable
+from nngrade.sandbox.host.levels import LEVELS, LaunchPaths, LaunchPlan, Level
+from nngrade.sandbox.host.workspace import (
+    PROBE_UID,
+    SandboxAccount,
+    Staging,
+    processes_of_uid,
+)
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+MODES = ("best-effort", "strict", "off")
+ENV_LEVEL = "NNGRADE_SANDBOX"
+PROBE_TIMEOUT = 60.0
+FEATURE_NAMES = (
+    "namespaces", "pid_namespace", "landlock", "seccomp", "network_isolated", "readonly_fs",
+    "kit_hidden", "private_tmp", "userns_blocked", "no_subprocesses", "uid_dropped", "rlimits",
+    "no_new_privs", "env_scrubbed", "new_session",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker.
+
+    Parameters
+    ----------
+    call_timeout : float
+        Default wall-clock seconds per call.
+    start_timeout : float
+        Seconds allowed for the worker to start (before student code runs).
+    cpu_seconds : int
+        RLIMIT_CPU of the worker process (cumulative over its lifetime).
+    address_space : int
+        RLIMIT_AS in bytes.
+    max_processes : int
+        Processes/threads the worker uid may have (RLIMIT_NPROC, on top of
+        the ones the uid already has when privileges are not dropped).
+    file_size : int
+        RLIMIT_FSIZE in bytes; also the size of the private ``/tmp``.
+    open_files : int
+        RLIMIT_NOFILE.
+    core : int
+        RLIMIT_CORE.
+    output_cap : int
+        Bytes of printed output kept per :meth:`WorkerSession.take_output`
+        (half from the start, half from the end).
+    reply_cap : int
+        Largest reply frame accepted, in bytes.
+    """
+
+    call_timeout: float = 10.0
+    start_timeout: float = 30.0
+    cpu_seconds: int = 120
+    address_space: int = 2 * GiB
+    max_processes: int = 32
+    file_size: int = 64 * MiB
+    open_files: int = 64
+    core: int = 0
+    output_cap: int = 64 * KiB
+    reply_cap: int = 64 * MiB
+
+    def rlimits(self, existing_processes: int = 0) -> dict[str, tuple[int, int]]:
+        """``{"RLIMIT_AS": (soft, hard), ...}`` for the launcher.
+
+        The CPU hard limit is one second above the soft one, so the worker
+        first gets SIGXCPU (reported as such) rather than a bare SIGKILL.
+        """
+        same = {
+            "RLIMIT_AS": int(self.address_space),
+            "RLIMIT_NPROC": int(self.max_processes + existing_processes),
+            "RLIMIT_FSIZE": int(self.file_size),
+            "RLIMIT_NOFILE": int(self.open_files),
+            "RLIMIT_CORE": int(self.core),
+        }
+        cpu = int(self.cpu_seconds)
+        return {"RLIMIT_CPU": (cpu, cpu + 1), **{k: (v, v) for k, v in same.items()}}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Isolation:
+    """The isolation level in force and how to launch workers under it.
+
+    Attributes
+    ----------
+    level : str
+        ``"bwrap"``, ``"landlock"``, ``"rlimits"`` or ``"off"``.
+    mode : str
+        The mode it was probed with.
+    features : dict of str to bool
+        Which protections are active (keys: :data:`FEATURE_NAMES`).
+    notes : list of str
+        Human-readable sentences for the report.
+    drop_privileges : bool
+        Whether workers run as a reserved unprivileged uid.
+    extra_readonly : tuple of str
+        Extra host directories shown read-only (bwrap level).
+    """
+
+    level: str
+    mode: str
+    features: dict[str, bool]
+    notes: list[str]
+    drop_privileges: bool
+    extra_readonly: tuple[str, ...] = field(default=())
+
+    @property
+    def implementation(self) -> Level:
+        return LEVELS[self.level]
+
+    def to_dict(self) -> dict:
+        """The report's ``environment.sandbox`` section."""
+        return {
+            "level": self.level, "mode": self.mode, "features": dict(self.features),
+            "notes": list(self.notes), "python": sys.version.split()[0],
+        }
+
+    def with_extra_readonly(self, directories: list[str]) -> Isolation:
+        """A copy that also shows `directories` read-only inside the sandbox."""
+        extra = tuple(os.path.realpath(d) for d in directories)
+        return replace(self, extra_readonly=self.extra_readonly + extra)
+
+    def launch_plan(
+        self, paths: LaunchPaths, program: list[str], limits: Limits,
+        account: SandboxAccount | None, *, uid: int | None = None,
+    ) -> LaunchPlan:
+        """Build the command that runs `program` under this isolation.
+
+        Parameters
+        ----------
+        paths : LaunchPaths
+            Host paths of the staged worker, submission and scratch directories.
+        program : list of str
+            Argv to run, written with in-sandbox paths from
+            ``self.implementation.inner_paths(paths)``.
+        limits : Limits
+        account : SandboxAccount or None
+            Account to drop to (when :attr:`drop_privileges`).
+        uid : int, optional
+            Uid to drop to instead of the account's (used by the probe).
+        """
+        target_uid = uid if uid is not None else (account.uid if account else None)
+        if not self.drop_privileges:
+            target_uid = None
+        existing = 0 if target_uid is not None else len(processes_of_uid(os.getuid()))
+        spec = {"rlimits": limits.rlimits(existing), "uid": target_uid, "gid": target_uid}
+        return self.implementation.launch_plan(self, paths, program, limits, spec)
+
+
+def harden_grader_process() -> None:
+    """Make the grader non-dumpable so its memory cannot be read via /proc (best effort)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
+
+
+_CACHE: dict[tuple[str, str | None], Isolation] = {}
+
+
+def probe_isolation(mode: str = "best-effort", level: str | None = None) -> Isolation:
+    """Pick the strongest isolation that works here, by running a trivial worker.
+
+    Parameters
+    ----------
+    mode : {"best-effort", "strict", "off"}
+        ``strict`` raises when neither namespace isolation nor Landlock with
+        seccomp is available; ``off`` runs plain subprocesses.
+    level : str, optional
+        Strongest level allowed (``"bwrap"``, ``"landlock"``, ``"rlimits"``, ``"off"``).
+        Defaults to the ``NNGRADE_SANDBOX`` environment variable, if set.
+
+    Returns
+    -------
+    Isolation
+        Cached per ``(mode, level)`` for the life of the process.
+
+    Raises
+    ------
+    SandboxUnavailable
+        If the mode cannot be honoured or no level works.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    level = level or os.environ.get(ENV_LEVEL) or None
+    if level is not None and level not in LEVELS:
+        raise SandboxUnavailable(f"unknown sandbox level {level!r}; use one of {list(LEVELS)}")
+    key = (mode, level)
+    if key not in _CACHE:
+        harden_grader_process()
+        _CACHE[key] = _probe(mode, level)
+    return _CACHE[key]
+
+
+def first_candidate(mode: str = "best-effort", level: str | None = None) -> Isolation | None:
+    """The isolation :func:`probe_isolation` will try first, or None when it is probed already.
+
+    It has no features or notes yet. A caller may start a worker under it while
+    the probe runs, and must not send that worker any request (the first one
+    imports the submission) unless the probe returns the same level and privilege choice.
+    """
+    level = level or os.environ.get(ENV_LEVEL) or None
+    if mode not in MODES or (level is not None and level not in LEVELS) or (mode, level) in _CACHE:
+        return None
+    for name in _candidates(mode, level):
+        implementation = LEVELS[name]
+        if not implementation.unavailable_reason():
+            return Isolation(name, mode, {}, [], _privilege_choices(implementation)[0])
+    return None
+
+
+def _candidates(mode: str, cap: str | None) -> list[str]:
+    names = list(LEVELS)
+    if mode == "off":
+        cap = "off"
+    return names[names.index(cap):] if cap else [n for n in names if n != "off"]
+
+
+def _probe(mode: str, cap: str | None) -> Isolation:
+    notes: list[str] = []
+    if mode == "off":
+        notes.append("Sandbox switched off: the worker is a plain subprocess without limits.")
+    elif cap and cap != list(LEVELS)[0]:
+        notes.append(f"{ENV_LEVEL}={cap} (or level={cap!r}) limits the sandbox to this level.")
+    for name in _candidates(mode, cap):
+        implementation = LEVELS[name]
+        reason = implementation.unavailable_reason()
+        if reason:
+            notes.append(reason)
+            continue
+        for drop in _privilege_choices(implementation):
+            isolation = Isolation(name, mode, {}, [], drop)
+            error = _try_trivial_worker(isolation)
+            if error is None:
+                isolation.features = {f: bool(implementation.features(drop).get(f)) for f in FEATURE_NAMES}
+                isolation.notes = notes + implementation.notes(drop)
+                if mode == "strict" and not is_confining(isolation.features):
+                    raise SandboxUnavailable(
+                        "strict sandbox mode needs namespace isolation or Landlock with seccomp: "
+                        + " ".join(isolation.notes))
+                return isolation
+            notes.append(error)
+    raise SandboxUnavailable("no sandbox level could start a worker: " + " ".join(notes))
+
+
+def is_confining(features: dict[str, bool]) -> bool:
+    """Whether the features amount to file-system and network confinement (what strict needs)."""
+    return bool(features.get("namespaces") or (features.get("landlock") and features.get("seccomp")))
+
+
+def _privilege_choices(implementation: Level) -> list[bool]:
+    if os.geteuid() != 0 or not implementation.can_drop_privileges:
+        return [False]
+    return [True, False]
+
+
+def _try_trivial_worker(isolation: Isolation) -> str | None:
+    """Run ``import numpy`` under `isolation`; None on success, else a note."""
+    staging = Staging(None)
+    try:
+        scratch = staging.new_scratch(None)
+        if isolation.drop_privileges:
+            os.chown(scratch, PROBE_UID, PROBE_UID)
+        paths = LaunchPaths(staging.worker_dir, staging.submission_dir, scratch)
+        marker = "nngrade-probe-ok"
+        program = [sys.executable, "-I", "-B", "-c",
+                   f"import numpy, os; print({marker!r}, os.getuid())"]
+        try:
+            plan = isolation.launch_plan(paths, program, Limits(), None, uid=PROBE_UID)
+        except ValueError as exc:  # e.g. a view that would expose the whole file system
+            return f"{isolation.level}: {exc}."
+        try:
+            result = subprocess.run(
+                plan.argv, env=plan.env, cwd=plan.cwd, stdin=subprocess.DEVNULL,
+                capture_output=True, text=True, timeout=PROBE_TIMEOUT, start_new_session=True,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{isolation.level}: the trial worker did not run ({exc})."
+        if result.returncode == 0 and marker in result.stdout:
+            return None
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        who = "as an unprivileged uid" if isolation.drop_privileges else "as the grader's uid"
+        return f"{isolation.level}: a trial worker {who} failed ({detail})."
+    finally:
+        staging.cleanup()
+
+
+__all__ = [
+    "ENV_LEVEL", "FEATURE_NAMES", "Isolation", "LaunchPaths", "LaunchPlan", "Limits", "MODES",
+    "first_candidate", "harden_grader_process", "probe_isolation",
+]

@@ -1,0 +1,227 @@
+"""Files and accounts a worker runs with.
+
+* :class:`Staging`: a private copy of the worker programs and of the
+  submission, plus a fresh scratch directory per worker.
+* :class:`SandboxAccount`: an unprivileged uid/gid reserved for one session
+  (slot locks make concurrent graders use distinct uids), and the sweep that
+  kills every process of that uid once a worker ends.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import pwd
+import shutil
+import signal
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nngrade.sandbox.host.errors import SandboxUnavailable
+
+#: uid/gid of slot 0; slot ``n`` uses ``BASE_UID + n``.
+BASE_UID = 61000
+#: uid used by the isolation probe (never swept).
+PROBE_UID = BASE_UID - 1
+MAX_SLOTS = 1000
+WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py")
+
+
+def _copy_readonly(source: Path, target: Path) -> None:
+    """Copy a tree with world-readable, non-writable permissions."""
+    shutil.copytree(
+        source, target, symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"),
+    )
+    for root, dirs, files in os.walk(target):
+        os.chmod(root, 0o755)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o644)
+
+
+class Staging:
+    """A private directory tree holding what one session's workers see.
+
+    Layout: ``<root>/nngrade`` (worker programs), ``<root>/submission``
+    (copy of the submission), ``<root>/scratch-N`` (one per worker).
+
+    Parameters
+    ----------
+    submission_dir : str or Path or None
+        Directory to copy; None stages an empty submission (for probes).
+    plugins : sequence of path
+        The assignment's worker plugin files, copied as ``plugin_<name>`` beside the worker.
+    """
+
+    def __init__(self, submission_dir: str | os.PathLike | None, plugins=()) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        try:
+            self._populate(submission_dir, [Path(p) for p in plugins])
+        except BaseException:
+            self.cleanup()
+            raise
+        self._scratch_count = 0
+
+    def _populate(self, submission_dir: str | os.PathLike | None, plugins: list[Path]) -> None:
+        os.chmod(self.root, 0o711)  # traversable by the worker uid, not listable
+        self.worker_dir = self.root / "nngrade"
+        self.submission_dir = self.root / "submission"
+        self.worker_dir.mkdir(mode=0o755)
+        here = Path(__file__).resolve().parent.parent / "inside"
+        sources = [(here / name, name) for name in WORKER_FILES]
+        sources += [(plugin, f"plugin_{plugin.name}") for plugin in plugins]  # the assignment's worker operations
+        for source, name in sources:
+            shutil.copyfile(source, self.worker_dir / name)
+            os.chmod(self.worker_dir / name, 0o644)
+        os.chmod(self.worker_dir, 0o755)
+        if submission_dir is None:
+            self.submission_dir.mkdir(mode=0o755)
+        else:
+            _copy_readonly(Path(submission_dir), self.submission_dir)
+
+    def new_scratch(self, owner: SandboxAccount | None) -> Path:
+        """Create a fresh scratch directory writable by `owner` only."""
+        self._scratch_count += 1
+        path = self.root / f"scratch-{self._scratch_count}"
+        path.mkdir(mode=0o700)
+        if owner is not None:
+            os.chown(path, owner.uid, owner.gid)
+        return path
+
+    @staticmethod
+    def remove_scratch(path: Path | None) -> None:
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _real_uid(pid: int) -> int | None:
+    """Real uid of process `pid`, or None if it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("State:") and line.split()[1] in ("Z", "X"):
+                    return None
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def processes_of_uid(uid: int) -> list[int]:
+    """Pids of every process whose real uid is `uid`."""
+    return [int(name) for name in os.listdir("/proc") if name.isdigit() and _real_uid(int(name)) == uid]
+
+
+def kill_processes_of_uid(uid: int, *, rounds: int = 200) -> int:
+    """SIGKILL every process of `uid` until none is left.
+
+    Each process is pinned with a pidfd before its uid is checked again, so
+    a recycled pid is never hit.
+
+    Returns
+    -------
+    int
+        Number of processes still alive after the last round (0 on success).
+    """
+    for _ in range(rounds):
+        pids = processes_of_uid(uid)
+        if not pids:
+            return 0
+        for pid in pids:
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError:
+                continue
+            try:
+                if _real_uid(pid) == uid:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            finally:
+                os.close(pidfd)
+        time.sleep(0.005)
+    return len(processes_of_uid(uid))
+
+
+def _slot_lock_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / f"nngrade-slots-{os.geteuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise SandboxUnavailable(f"{path} is not a private directory of this user")
+    return path
+
+
+@dataclass
+class SandboxAccount:
+    """An unprivileged uid/gid reserved for one session.
+
+    Attributes
+    ----------
+    slot : int
+        Slot number; the uid and gid are ``BASE_UID + slot``.
+    uid, gid : int
+    """
+
+    slot: int
+    uid: int
+    gid: int
+    _lock_fd: int | None = None
+
+    @classmethod
+    def reserve(cls, slot: int | None = None) -> SandboxAccount:
+        """Reserve `slot` if it is free, else the first free slot.
+
+        A slot is free when no other session (of any process) holds its lock
+        file and no user account of the system owns its uid.
+
+        Raises
+        ------
+        SandboxUnavailable
+            If every slot is taken or the lock directory is unsafe.
+        """
+        lock_dir = _slot_lock_dir()
+        preferred = [] if slot is None else [int(slot)]
+        candidates = preferred + [n for n in range(MAX_SLOTS) if n not in preferred]
+        for candidate in candidates:
+            uid = BASE_UID + candidate
+            if _uid_has_account(uid):
+                continue
+            fd = os.open(lock_dir / f"slot-{candidate}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    continue
+                raise
+            account = cls(candidate, uid, uid, fd)
+            account.sweep()  # leftovers of a grader that died without cleaning up
+            return account
+        raise SandboxUnavailable(f"all {MAX_SLOTS} sandbox slots are taken")
+
+    def sweep(self) -> int:
+        """Kill every process of this account's uid; return how many survived."""
+        return kill_processes_of_uid(self.uid)
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _uid_has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
