@@ -33,6 +33,7 @@ def _config(path):
 
 
 def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, only=None):
+    """Grade; ``config`` is a path or an already loaded configuration."""
     from nngrade.engine.grading import grade
     from nngrade.engine.selection import SelectionError, matcher
     from nngrade.sandbox import SandboxUnavailable
@@ -43,7 +44,8 @@ def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, onl
         except SelectionError as exc:
             raise click.UsageError(str(exc)) from None
     try:
-        return grade(submission, mode=mode, config=_config(config), seed=seed, data_dir=data_dir,
+        loaded = config if isinstance(config, dict) else _config(config)
+        return grade(submission, mode=mode, config=loaded, seed=seed, data_dir=data_dir,
                      sandbox=sandbox, submission_id=submission_id, only=only)
     except SandboxUnavailable as exc:
         click.echo(f"nngrade: cannot grade with --sandbox {sandbox}: {exc}", err=True)
@@ -72,10 +74,11 @@ def main():
               help="Run only the checks whose ids match, like pytest -k: 'softmax and not hidden'.")
 def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only):
     """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks."""
-    from nngrade.render import render
+    from nngrade.render import FeedbackSettings, render
 
-    report = _grade(submission, "grade", config, seed, data_dir, sandbox, submission_id, only)
-    _emit(render(report, fmt), output)
+    loaded = _config(config)
+    report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only)
+    _emit(render(report, fmt, settings=FeedbackSettings.from_config(loaded)), output)
 
 
 @main.command("check")
@@ -87,10 +90,11 @@ def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, subm
 @click.option("--only", metavar="EXPR", help="Run only the checks whose ids match, like pytest -k.")
 def check_command(submission, config, data_dir, sandbox, only):
     """Pre-check SUBMISSION before you hand it in: public checks only; exit code 0 when all pass."""
-    from nngrade.render import render
+    from nngrade.render import FeedbackSettings, render
 
-    report = _grade(submission, "check", config, None, data_dir, sandbox, None, only)
-    click.echo(render(report, "text", student_view=True))
+    loaded = _config(config)
+    report = _grade(submission, "check", loaded, None, data_dir, sandbox, None, only)
+    click.echo(render(report, "text", student_view=True, settings=FeedbackSettings.from_config(loaded)))
     from nngrade.engine.selection import was_skipped
 
     graded = [c for c in report.checks if not was_skipped(c)]
@@ -240,12 +244,15 @@ def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, 
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="HTML file to write.")
 @click.option("--student", "student_id", help="Write the feedback page of this submission id instead.")
 @click.option("--title", default="Class report", show_default=True, help="Title of the class page.")
-def report_command(results_dir, output, student_id, title):
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
+def report_command(results_dir, output, student_id, title, config):
     """Write the class analytics page (or one submission's feedback page) of a batch as self-contained HTML."""
     from nngrade.batch.pages import class_page, student_page
 
+    loaded = _config(config)
     try:
-        text = student_page(results_dir, student_id) if student_id else class_page(results_dir, title=title)
+        text = (student_page(results_dir, student_id, hints=loaded["feedback"]["hints"]) if student_id
+                else class_page(results_dir, title=title))
     except (FileNotFoundError, ValueError) as exc:
         raise click.UsageError(f"no report for {student_id!r} in {results_dir}: {exc}" if student_id
                                else str(exc)) from None

@@ -15,6 +15,63 @@ SCHEMA_VERSION = "1.0"
 #: Every status a check can end in.
 STATUSES = ("passed", "failed", "error", "timeout", "not_run")
 
+#: How much of a fix students are shown: nothing, the concept (what is wrong and
+#: which rule applies), or the concept and the code. Instructors always see both.
+HINT_LEVELS = ("none", "concept", "code")
+
+#: A message's fix is two parts, each on its own line (see :func:`fix_text`).
+FIX_CONCEPT = "Fix: "
+FIX_CODE = "Fix (code): "
+
+
+def fix_text(concept: str, code: str = "") -> str:
+    """A fix as its concept line and, when given, its code line.
+
+    Parameters
+    ----------
+    concept : str
+        What is wrong and which rule applies, in words (no code).
+    code : str, optional
+        The code that follows from it; shown to students only at hint level ``"code"``.
+
+    Returns
+    -------
+    str
+        ``"Fix: <concept>"``, followed by ``"\nFix (code): <code>"`` when ``code`` is given.
+    """
+    text = FIX_CONCEPT + concept
+    return text + ("\n" + FIX_CODE + code if code else "")
+
+
+def with_hints(text: str, level: str) -> str:
+    """``text`` with its fix parts cut down to what hint ``level`` shows.
+
+    Every line is cut at ``"Fix (code): "`` unless ``level == "code"`` and at
+    ``"Fix: "`` when ``level == "none"``; a line left empty is dropped. Text
+    without a fix is returned unchanged.
+
+    Parameters
+    ----------
+    text : str
+        A check message or diagnosis message.
+    level : str
+        One of :data:`HINT_LEVELS`.
+    """
+    if level not in HINT_LEVELS:
+        raise ValueError(f"hint level must be one of {HINT_LEVELS}, got {level!r}")
+    if level == "code" or (FIX_CODE not in text and FIX_CONCEPT not in text):
+        return text
+    markers = (FIX_CODE,) if level == "concept" else (FIX_CODE, FIX_CONCEPT)
+    kept = []
+    for line in text.split("\n"):
+        cut = [line.find(m) for m in markers if m in line]
+        if cut:
+            line = line[: min(cut)].rstrip()
+            if not line.strip():
+                continue
+        kept.append(line)
+    return "\n".join(kept)
+
 
 @dataclass
 class Diagnosis:
@@ -120,6 +177,8 @@ class SubmissionInfo:
         Loader notes, e.g. dropped notebook magics.
     error : str
         Why the submission could not be loaded; empty when it loaded.
+    import_error : str
+        Why the loaded submission could not be imported; empty when it imported (or was not tried).
     """
 
     id: str
@@ -128,6 +187,7 @@ class SubmissionInfo:
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    import_error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -30,7 +30,7 @@ def class_page(results_dir, *, title: str = "Class report", feedback_links: bool
                              feedback_links=feedback_links)
 
 
-def student_page(results_dir, ident: str) -> str:
+def student_page(results_dir, ident: str, *, hints: str = "concept") -> str:
     """The feedback page of submission ``ident``.
 
     Raises
@@ -41,14 +41,15 @@ def student_page(results_dir, ident: str) -> str:
         When ``ident`` is not a valid id.
     """
     store = ResultsStore(Path(results_dir), create=False)
-    return render_feedback_page(store.load_report(ident))
+    return render_feedback_page(store.load_report(ident), hints=hints)
 
 
-def _write_page(report: dict, page_path: Path) -> None:
-    write_atomically(page_path, render_feedback_page(report))
+def _write_page(report: dict, page_path: Path, hints: str) -> None:
+    write_atomically(page_path, render_feedback_page(report, hints=hints))
 
 
-def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[dict] | None = None) -> int:
+def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[dict] | None = None,
+                         hints: str = "concept") -> int:
     """Write ``feedback/<id>.html`` for every report newer than its page; returns how many.
 
     With ``jobs > 1`` and enough pages, pages are drawn in ``jobs`` processes
@@ -63,6 +64,8 @@ def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[di
     reports : list of dict, optional
         The store's valid reports when the caller has already read them
         (default: read them from ``store``).
+    hints : str
+        How much of each fix the pages show (``feedback.hints`` of the configuration).
     """
     todo = []
     for report in store.iter_reports() if reports is None else reports:
@@ -72,8 +75,8 @@ def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[di
             todo.append((report, target))
     if jobs > 1 and len(todo) > 2 * jobs:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            list(pool.map(_write_page, *zip(*todo)))
+            list(pool.map(_write_page, *zip(*todo), [hints] * len(todo)))
     else:
         for report, target in todo:
-            _write_page(report, target)
+            _write_page(report, target, hints)
     return len(todo)

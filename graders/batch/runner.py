@@ -146,7 +146,7 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     if feedback_pages:
         from nngrade.batch.pages import write_feedback_pages
 
-        write_feedback_pages(store, jobs=jobs, reports=reports)
+        write_feedback_pages(store, jobs=jobs, reports=reports, hints=config["feedback"]["hints"])
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

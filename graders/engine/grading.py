@@ -207,6 +207,8 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     report.output = session.take_output()
     extras["hello"] = hello
     import_error = hello.get("import_error")
+    if import_error:
+        report.submission.import_error = _describe_error(import_error)
     results: list[CheckResult] = []
     status_of: dict[str, str] = {}
     for spec, points, visibility in checks:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from nngrade.render.gradescope import gradescope_stdout, render_gradescope
 from nngrade.render.json_report import render_json, report_dict
 from nngrade.render.prairielearn import render_prairielearn
+from nngrade.render.settings import FeedbackSettings
 from nngrade.render.text import render_text
 from nngrade.render.validate import ReportValidationError, load_schema, validate_report
 from nngrade.results import Report
@@ -35,7 +36,8 @@ RENDERERS: dict[str, Callable[..., Any]] = {
 STUDENT_VIEW_FORMATS = frozenset({"json", "text"})
 
 
-def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
+def render(report: Report, fmt: str, *, student_view: bool = False,
+           settings: FeedbackSettings | None = None) -> str:
     """Render ``report`` in format ``fmt`` as a string.
 
     Parameters
@@ -47,6 +49,9 @@ def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
     student_view : bool, default False
         Hide hidden checks' details (``json`` and ``text``; ``gradescope`` and
         ``prairielearn`` always hide them).
+    settings : FeedbackSettings, optional
+        What students see (hint level, visibilities, leaderboard): used by
+        ``gradescope``, ``prairielearn`` and the student view of ``text``.
 
     Returns
     -------
@@ -63,7 +68,13 @@ def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
         renderer = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {sorted(RENDERERS)}") from None
-    result = renderer(report, student_view=student_view) if fmt in STUDENT_VIEW_FORMATS else renderer(report)
+    settings = settings or FeedbackSettings()
+    if fmt == "text":
+        result = renderer(report, student_view=student_view, hints=settings.hints)
+    elif fmt in STUDENT_VIEW_FORMATS:
+        result = renderer(report, student_view=student_view)
+    else:
+        result = renderer(report, settings=settings)
     if isinstance(result, dict):
         return json.dumps(result, indent=2, sort_keys=True, allow_nan=False)
     return result
@@ -71,6 +82,7 @@ def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
 
 __all__ = [
     "RENDERERS",
+    "FeedbackSettings",
     "STUDENT_VIEW_FORMATS",
     "ReportValidationError",
     "gradescope_stdout",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nngrade.results import CheckResult, Diagnosis
+from nngrade.results import CheckResult, Diagnosis, with_hints
 
 #: Status markers used in every human-readable rendering.
 STATUS_LABELS = {
@@ -54,13 +54,15 @@ def hidden_line(check: CheckResult) -> str:
     return f"Hidden test: {points_fraction(check.points, check.max_points)} points"
 
 
-def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
+def diagnosis_lines(diagnosis: Diagnosis, hints: str = "code") -> list[str]:
     """Describe a diagnosis as ``Likely cause`` / message / ``Evidence`` lines.
 
     Parameters
     ----------
     diagnosis : Diagnosis
         A detected misconception.
+    hints : str, default "code"
+        Hint level of its fix (:func:`nngrade.results.with_hints`); "code" keeps all of it.
 
     Returns
     -------
@@ -68,8 +70,9 @@ def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
         Unindented lines; the message may span several lines.
     """
     lines = [f"Likely cause: {diagnosis.title}"]
-    if diagnosis.message:
-        lines.extend(diagnosis.message.splitlines())
+    message = with_hints(diagnosis.message, hints)
+    if message:
+        lines.extend(message.splitlines())
     if diagnosis.evidence:
         lines.append(f"Evidence: {diagnosis.evidence}")
     return lines

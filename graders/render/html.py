@@ -15,6 +15,7 @@ from typing import Any
 
 from nngrade.render import figures
 from nngrade.render._common import STATUS_LABELS, fmt_points, truncate_text
+from nngrade.results import with_hints
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
@@ -132,7 +133,7 @@ def public_check(report: dict, check_id: str) -> dict | None:
     return None
 
 
-def _check_rows(report: dict) -> list[list[str]]:
+def _check_rows(report: dict, hints: str) -> list[list[str]]:
     rows = []
     for check in report["checks"]:
         points = f"{fmt_points(check['points'])} / {fmt_points(check['max_points'])}"
@@ -141,22 +142,25 @@ def _check_rows(report: dict) -> list[list[str]]:
                          f"Hidden test: {esc(points)} points"])
             continue
         detail = ""
-        if check["message"]:
-            detail += f"<pre>{esc(truncate_text(check['message'], max_lines=MAX_MESSAGE_LINES, max_chars=6000))}</pre>"
+        message = with_hints(check["message"], hints)
+        if message:
+            detail += f"<pre>{esc(truncate_text(message, max_lines=MAX_MESSAGE_LINES, max_chars=6000))}</pre>"
         for diagnosis in check["diagnoses"]:
             detail += (f"<p><strong>Likely cause: {esc(diagnosis['title'])}</strong></p>"
-                       f"<pre>{esc(diagnosis['message'])}</pre>"
+                       f"<pre>{esc(with_hints(diagnosis['message'], hints))}</pre>"
                        + (f'<p class="muted">Evidence: {esc(diagnosis["evidence"])}</p>' if diagnosis["evidence"] else ""))
         rows.append([esc(check["name"]), _status(check["status"]), points, detail])
     return rows
 
 
-def render_feedback_page(report: dict, *, title: str | None = None, assignment=None) -> str:
+def render_feedback_page(report: dict, *, title: str | None = None, assignment=None,
+                         hints: str = "concept") -> str:
     """A student-safe feedback page for one canonical report.
 
     Shows the score, every check (hidden ones as points only), and the
     assignment's own figures (``Assignment.figures``) drawn from the public
-    checks' data.
+    checks' data. ``hints`` is how much of each fix is shown
+    (:data:`nngrade.results.HINT_LEVELS`).
     """
     ident = report["submission"]["id"]
     totals = report["totals"]
@@ -170,7 +174,7 @@ def render_feedback_page(report: dict, *, title: str | None = None, assignment=N
         parts.append("<h2>Loader warnings</h2><ul>"
                      + "".join(f"<li>{esc(w)}</li>" for w in report["submission"]["warnings"]) + "</ul>")
     parts.append("<h2>Checks</h2>")
-    parts.append(_table(["check", "status", "points", "details"], _check_rows(report), numeric=frozenset({2})))
+    parts.append(_table(["check", "status", "points", "details"], _check_rows(report, hints), numeric=frozenset({2})))
     parts.extend(_assignment_sections(report, assignment))
     if report.get("output"):
         parts.append("<h2>Printed output</h2><pre>"

@@ -32,7 +32,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
-from nngrade.results import CheckResult, Report
+from nngrade.results import CheckResult, Report, with_hints
 
 #: ANSI SGR codes per status, used when ``color=True``.
 STATUS_COLORS = {
@@ -86,7 +86,7 @@ def _printed_lines(title: str, text: str, max_output_lines: int, indent: str) ->
 
 
 def _check_lines(
-    check: CheckResult, points_width: int, *, student_view: bool, color: bool, max_output_lines: int
+    check: CheckResult, points_width: int, *, student_view: bool, color: bool, max_output_lines: int, hints: str
 ) -> list[str]:
     label = f"{STATUS_LABELS[check.status]:<{LABEL_WIDTH}}"
     points = f"{points_fraction(check.points, check.max_points):>{points_width}}"
@@ -94,9 +94,10 @@ def _check_lines(
     lines = [f"{_paint(label, STATUS_COLORS[check.status], color)} {points}  {title}"]
     if check.hidden and student_view:
         return lines + [BODY + hidden_line(check)]
-    lines.extend(BODY + line for line in check.message.splitlines())
+    level = hints if student_view else "code"
+    lines.extend(BODY + line for line in with_hints(check.message, level).splitlines())
     for diagnosis in check.diagnoses:
-        first, *rest = diagnosis_lines(diagnosis)
+        first, *rest = diagnosis_lines(diagnosis, level)
         lines.append(BODY + _paint(">> " + first, BOLD, color))
         lines.extend(BODY + "   " + line for line in rest)
     lines.extend(_printed_lines("Printed during this check:", check.output, max_output_lines, BODY))
@@ -104,7 +105,8 @@ def _check_lines(
 
 
 def render_text(
-    report: Report, *, student_view: bool = False, color: bool = False, max_output_lines: int = 15
+    report: Report, *, student_view: bool = False, color: bool = False, max_output_lines: int = 15,
+    hints: str = "concept",
 ) -> str:
     """Render a report as readable terminal text.
 
@@ -120,6 +122,9 @@ def render_text(
         Colour status markers and headings with ANSI escapes.
     max_output_lines : int, default 15
         Lines of captured printing shown per check (and for import time).
+    hints : str, default "concept"
+        With ``student_view``, how much of each fix is shown (:data:`nngrade.results.HINT_LEVELS`);
+        the instructor's view always shows all of it.
 
     Returns
     -------
@@ -135,7 +140,8 @@ def render_text(
         lines += ["", _paint(f"== {group} ==", BOLD, color)]
         for check in checks:
             lines.extend(
-                _check_lines(check, width, student_view=student_view, color=color, max_output_lines=max_output_lines)
+                _check_lines(check, width, student_view=student_view, color=color, max_output_lines=max_output_lines,
+                             hints=hints)
             )
     lines += [
         "",

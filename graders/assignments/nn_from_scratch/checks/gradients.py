@@ -167,8 +167,9 @@ def sgd_step(ctx):
         ctx.compare(p1, p0 - lr * g, key=f"step{i}", inputs={"before": p0, "grad": g, "lr": lr},
                     call=f"Network.step({lr}) after forward and backward, {name}",
                     quantity="updated parameters p - lr * grad",
-                    fix="update every parameter in place with p -= lr * grad (minus: descend; in place: "
-                        "rebinding a local name leaves the layer unchanged).")
+                    fix=("subtract the learning rate times its gradient from every parameter, in place (minus: "
+                         "descend; in place: rebinding a local name leaves the layer unchanged).",
+                         "p -= lr * grad"))
 
 
 @check("gradients.no_accumulation", name="Gradients are overwritten, not accumulated", group="gradients",

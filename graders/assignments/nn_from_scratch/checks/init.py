@@ -21,8 +21,8 @@ STD_RANGE = (0.002, 3.0)
 MEAN_SIGMAS = 6.0
 #: Largest accepted |bias|.
 BIAS_LIMIT = 3.0
-FIX = ("Fix: draw W at random with zero mean and a scale of about 1/sqrt(in_features), e.g. "
-       "rng.uniform(-1/np.sqrt(in_features), 1/np.sqrt(in_features), size=(in_features, out_features)).")
+FIX = ("Fix: draw W at random with zero mean and a scale of about 1/sqrt(in_features).\n"
+       "Fix (code): rng.uniform(-1/np.sqrt(in_features), 1/np.sqrt(in_features), size=(in_features, out_features)).")
 
 
 def weight_problem(W: np.ndarray, b: np.ndarray) -> str | None:

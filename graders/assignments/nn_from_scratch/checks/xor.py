@@ -152,11 +152,13 @@ def train_function(ctx):
             if all(isinstance(v, (int, float, type(None))) or np.ndim(v) == 0 for v in history) else None
     ctx.compare(history, f["history"], key="history", call=call, quantity="per-epoch mean losses",
                 inputs={"epochs": epochs, "batch_size": batch_size, "n": f["x"].shape[0]},
-                fix="each epoch: order = rng.permutation(n); walk it in consecutive batches of batch_size "
-                    "(the last may be smaller); one forward/backward/step per batch; record "
-                    "sum(batch_loss * batch_len) / n.")
+                fix=("each epoch: draw one permutation of the n samples and walk it in consecutive batches of "
+                     "batch_size (the last may be smaller); one forward/backward/step per batch; record the mean "
+                     "loss over the samples of the epoch.",
+                     "order = rng.permutation(n); ...; record sum(batch_loss * batch_len) / n"))
     final = read_params(ctx, linears, sizes)
     for i, value in enumerate(final):
         ctx.compare(value, f[f"final{i}"], key=f"final{i}", call=call + ", then the parameters",
                     quantity=f"{'W' if i % 2 == 0 else 'b'} of Linear layer {i // 2} after training",
-                    fix="use exactly one rng.permutation(n) per epoch and no other randomness.")
+                    fix=("use exactly one permutation per epoch from the rng given, and no other randomness.",
+                         "order = rng.permutation(n)"))
