@@ -63,8 +63,8 @@ def softmax_forward(ctx):
        needs_api=("Softmax.forward",), variants=BOTH)
 def softmax_extreme(ctx):
     _layer_forward(ctx, "Softmax", "softmax_extreme", "z", "s", "softmax probabilities for |z| ~ 1000",
-                   fix="subtract each row's maximum before np.exp: z - z.max(axis=1, keepdims=True); "
-                       "softmax is unchanged by this shift and exp can no longer overflow.")
+                   fix=("subtract each row's maximum before np.exp; softmax is unchanged by this shift and exp "
+                        "can no longer overflow.", "z - z.max(axis=1, keepdims=True)"))
 
 
 @check("forward.softmax_square", name="Softmax of a square batch (n == k)", group="forward",
