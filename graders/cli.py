@@ -158,11 +158,15 @@ def template_group():
 
 
 @template_group.command("build")
-def template_build():
+@click.option("--hints", type=click.Choice(["none", "concept", "code"]), default="concept", show_default=True,
+              help="How much the TODO texts say: nothing, what to compute, or also the formula.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Target folder (default: the kit's student_template/, which must stay at concept).")
+def template_build(hints, out):
     """Write student_template/ from reference/ (solution regions become NotImplementedError)."""
     from nngrade.authoring.template import build_template
 
-    for path in build_template():
+    for path in build_template(Path(out) if out else None, hints=hints):
         click.echo(f"wrote {path}")
 
 
