@@ -215,6 +215,11 @@ class Report:
         What the submission printed outside any check (import time), capped.
     duration : float
         Wall-clock seconds for the whole run.
+    lateness : dict
+        Empty when nothing is known; else ``source``, ``submitted_at``, ``due``,
+        ``late``, ``seconds_late``, ``days_late``, ``penalty`` (fraction of the
+        score) and ``score_after_penalty`` (see :mod:`nngrade.batch.lateness`).
+        The checks' points never include the penalty.
     """
 
     submission: SubmissionInfo
@@ -225,6 +230,7 @@ class Report:
     checks: list[CheckResult] = field(default_factory=list)
     output: str = ""
     duration: float = 0.0
+    lateness: dict[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -233,6 +239,17 @@ class Report:
     @property
     def max_score(self) -> float:
         return round(sum(c.max_points for c in self.checks), 6)
+
+    @property
+    def final_score(self) -> float:
+        """The score less the late penalty (the score itself when there is none)."""
+        return float(self.lateness.get("score_after_penalty", self.score)) if self.lateness else self.score
+
+    def set_lateness(self, record: dict[str, Any]) -> None:
+        """Record lateness (see :mod:`nngrade.batch.lateness`) and the score after its penalty."""
+        self.lateness = dict(record)
+        if record:
+            self.lateness["score_after_penalty"] = round(self.score * (1.0 - float(record.get("penalty", 0.0))), 6)
 
     def totals(self) -> dict[str, Any]:
         counts = {s: sum(c.status == s for c in self.checks) for s in STATUSES}
@@ -250,6 +267,7 @@ class Report:
             "totals": self.totals(),
             "output": self.output,
             "duration": self.duration,
+            "lateness": dict(self.lateness),
         }
 
     @classmethod
@@ -268,4 +286,5 @@ class Report:
             checks=checks,
             output=d.get("output", ""),
             duration=d.get("duration", 0.0),
+            lateness=d.get("lateness", {}),
         )

@@ -54,6 +54,22 @@ def hidden_line(check: CheckResult) -> str:
     return f"Hidden test: {points_fraction(check.points, check.max_points)} points"
 
 
+def late_line(lateness: dict) -> str:
+    """``"Late: 2 day(s) (penalty 20%): 8/10 points after the penalty"``, or ``""`` when not late.
+
+    Parameters
+    ----------
+    lateness : dict
+        ``Report.lateness``.
+    """
+    if not lateness.get("late"):
+        return ""
+    days = lateness.get("days_late", 0)
+    return (f"Late: {days} day{'s' if days != 1 else ''} ({lateness.get('source', '')}), penalty "
+            f"{100 * float(lateness.get('penalty', 0)):.0f}%: {fmt_points(lateness.get('score_after_penalty', 0))} "
+            "points after the penalty")
+
+
 def diagnosis_lines(diagnosis: Diagnosis, hints: str = "code") -> list[str]:
     """Describe a diagnosis as ``Likely cause`` / message / ``Evidence`` lines.
 

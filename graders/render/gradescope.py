@@ -20,6 +20,7 @@ from nngrade.render._common import (
     diagnosis_lines,
     fmt_points,
     hidden_line,
+    late_line,
     numbered_checks,
     points_fraction,
     points_of,
@@ -96,6 +97,8 @@ def summary_output(report: Report) -> str:
         worth = fmt_points(sum(c.max_points for c in hidden))
         noun = "test" if len(hidden) == 1 else "tests"
         lines.append(f"Hidden tests: {len(hidden)} {noun} worth {worth} points (details are not shown)")
+    if late_line(report.lateness):
+        lines.append(late_line(report.lateness))
     if report.submission.error:
         lines.append("")
         lines.append("Your submission could not be loaded:")
@@ -135,7 +138,7 @@ def render_gradescope(
     dict
         JSON-ready ``results.json`` content. Tests are listed group by group
         and numbered ``"<group>.<position>"``; ``score`` equals the sum of the
-        tests' ``score``; a test's ``status`` is ``"passed"`` only for checks
+        tests' ``score`` (less the late penalty, ``report.lateness``); a test's ``status`` is ``"passed"`` only for checks
         that passed. When there are hidden checks, one more entry without
         points, :data:`HIDDEN_TOTAL_NAME`, states their total with visibility
         ``settings.hidden_total``. ``leaderboard`` is present when the settings
@@ -178,7 +181,7 @@ def render_gradescope(
             "extra_data": {"hidden_checks": len(hidden)},
         })
     results = {
-        "score": report.score,
+        "score": report.final_score,
         "execution_time": _seconds(report.duration),
         "output": summary_output(report),
         "output_format": "text",

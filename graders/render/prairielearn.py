@@ -26,6 +26,7 @@ from nngrade.render._common import (
     STATUS_LABELS,
     diagnosis_lines,
     hidden_line,
+    late_line,
     numbered_checks,
     fmt_points,
     points_fraction,
@@ -52,12 +53,12 @@ def pl_score(report: Report) -> float:
     Returns
     -------
     float
-        ``score / max_score`` rounded to 6 decimals and clipped to [0, 1];
+        ``final_score / max_score`` (the score less any late penalty) rounded to 6 decimals and clipped to [0, 1];
         ``0.0`` when no points are available.
     """
     if report.max_score <= 0:
         return 0.0
-    return round(min(max(report.score / report.max_score, 0.0), 1.0), 6)
+    return round(min(max(report.final_score / report.max_score, 0.0), 1.0), 6)
 
 
 def _public_message(check: CheckResult, hints: str) -> str:
@@ -126,6 +127,8 @@ def _summary_message(report: Report, settings: FeedbackSettings) -> str:
             message += f" Hidden {noun}: {points_fraction(earned, available)} points."
         else:
             message += f" {len(hidden)} hidden {noun} worth {fmt_points(available)} points (results later)."
+    if late_line(report.lateness):
+        message += f" {late_line(report.lateness)}."
     return message
 
 

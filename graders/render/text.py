@@ -28,6 +28,7 @@ from nngrade.render._common import (
     diagnosis_lines,
     groups_in_order,
     hidden_line,
+    late_line,
     points_fraction,
     status_counts_text,
     truncate_text,
@@ -69,6 +70,8 @@ def _header(report: Report, color: bool) -> list[str]:
     ]
     lines.extend(f"  note: {note}" for note in sandbox.get("notes", []))
     lines.append(f"Score: {points_fraction(report.score, report.max_score)} points")
+    if late_line(report.lateness):
+        lines.append(late_line(report.lateness))
     for warning in sub.warnings:
         lines.append(f"Loader warning: {warning}")
     if sub.error:
