@@ -72,12 +72,23 @@ def main():
 @click.option("--id", "submission_id", help="Submission id in the report (default: the file name).")
 @click.option("--only", metavar="EXPR",
               help="Run only the checks whose ids match, like pytest -k: 'softmax and not hidden'.")
-def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only):
+@click.option("--metadata", type=click.Path(dir_okay=False),
+              help="Gradescope's submission_metadata.json: lateness from its times (see [late]).")
+def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only, metadata):
     """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks."""
     from nngrade.render import FeedbackSettings, render
 
+    from nngrade.batch.lateness import LatePolicy, LatenessError, from_gradescope_metadata, from_modification_time
+
     loaded = _config(config)
+    policy = LatePolicy.from_config(loaded)
+    try:
+        late = (from_gradescope_metadata(metadata, policy) if metadata and Path(metadata).is_file()
+                else from_modification_time(submission, policy) if Path(submission).exists() else {})
+    except LatenessError as exc:
+        raise click.UsageError(str(exc)) from None
     report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only)
+    report.set_lateness(late)
     _emit(render(report, fmt, settings=FeedbackSettings.from_config(loaded)), output)
 
 

@@ -40,8 +40,10 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; the files are in /autograder/submission.
 set -uo pipefail
 mkdir -p /autograder/results
+# Lateness (the [late] policy) comes from Gradescope's submission metadata.
 exec /autograder/venv/bin/nngrade grade /autograder/submission --format gradescope \\
-    --config /autograder/source/config.toml -o /autograder/results/results.json
+    --config /autograder/source/config.toml --metadata /autograder/submission_metadata.json \\
+    -o /autograder/results/results.json
 """
 
 STUDENT_README = """# {name}: starter kit

@@ -139,3 +139,20 @@ def validate_late(config: Mapping[str, Any]) -> None:
         value = section.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
             raise ValueError(f"late.{key} = {value!r} is invalid: expected a number in [0, {high}]")
+
+
+def apply_to_report_dict(report: dict, record: Mapping[str, Any]) -> dict:
+    """Write ``record`` into a canonical report dict as ``lateness``, with the score after its penalty."""
+    report["lateness"] = dict(record)
+    if record:
+        report["lateness"]["score_after_penalty"] = score_after_penalty(report["totals"]["score"], record)
+    return report
+
+
+def of_submission(path: str | Path, layout: str, flagged: bool, policy: LatePolicy) -> dict[str, Any]:
+    """Lateness of a discovered batch submission: Canvas's flag, else the due date (plain folders)."""
+    if layout == "canvas":
+        return from_flag(policy) if flagged else {}
+    if layout == "plain":
+        return from_modification_time(path, policy)
+    return {}
