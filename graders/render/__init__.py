@@ -74,7 +74,9 @@ def render(report: Report, fmt: str, *, student_view: bool = False,
     elif fmt in STUDENT_VIEW_FORMATS:
         result = renderer(report, student_view=student_view)
     else:
-        result = renderer(report, settings=settings)
+        from nngrade.render.images import check_images
+
+        result = renderer(report, settings=settings, images=check_images(report) if settings.images else None)
     if isinstance(result, dict):
         return json.dumps(result, indent=2, sort_keys=True, allow_nan=False)
     return result

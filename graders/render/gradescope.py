@@ -12,6 +12,7 @@ diagnosis, no captured printing. Instructors read the full canonical JSON report
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from typing import Any
 
@@ -27,6 +28,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.images import Images, data_uri
 from nngrade.render.settings import GRADESCOPE_VISIBILITIES, FeedbackSettings, require_visibility
 from nngrade.results import SCHEMA_VERSION, CheckResult, Report, with_hints
 
@@ -115,6 +117,7 @@ def render_gradescope(
     report: Report,
     *,
     settings: FeedbackSettings | None = None,
+    images: Images | None = None,
     hidden_visibility: str | None = None,
     public_visibility: str | None = None,
     stdout_visibility: str | None = None,
@@ -127,6 +130,9 @@ def render_gradescope(
         The grading run (normally ``mode="grade"``).
     settings : FeedbackSettings, optional
         Hint level, visibilities and leaderboard (default: the shipped configuration's).
+    images : dict, optional
+        Check id -> ``[(label, base64 PNG)]`` (:func:`nngrade.render.images.check_images`):
+        those public checks' output becomes html with the pictures below the text.
     hidden_visibility, public_visibility, stdout_visibility : str, optional
         Override the settings' visibility of hidden checks, of public checks and
         of the autograder's standard output; each one of
@@ -156,7 +162,13 @@ def render_gradescope(
         require_visibility(name, value)
     settings = dataclasses.replace(settings or FeedbackSettings(), **overrides)
     tests = []
+    images = images or {}
     for number, check in numbered_checks(report.checks):
+        output = hidden_line(check) if check.hidden else public_test_output(check, settings.hints)
+        pictures = [] if check.hidden else images.get(check.id, [])
+        if pictures:
+            output = f"<pre>{html.escape(output)}</pre>" + "".join(
+                f'<p><img alt="{html.escape(label)}" src="{data_uri(png)}"></p>' for label, png in pictures)
         tests.append({
             "name": check.name,
             "name_format": "text",
@@ -164,8 +176,8 @@ def render_gradescope(
             "score": check.points,
             "max_score": check.max_points,
             "status": "passed" if check.status == "passed" else "failed",
-            "output": hidden_line(check) if check.hidden else public_test_output(check, settings.hints),
-            "output_format": "text",
+            "output": output,
+            "output_format": "html" if pictures else "text",
             "tags": [check.group],
             "visibility": settings.visibility(check),
             "extra_data": {"check_id": check.id, "status": check.status},

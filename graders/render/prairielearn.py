@@ -34,6 +34,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.images import Images, data_uri
 from nngrade.render.settings import FeedbackSettings
 from nngrade.results import CheckResult, Report, with_hints
 
@@ -76,7 +77,8 @@ def _printed(text: str) -> str:
     return truncate_text(text, max_lines=PRINTED_MAX_LINES, max_chars=PRINTED_MAX_CHARS)
 
 
-def pl_test(check: CheckResult, settings: FeedbackSettings | None = None) -> dict[str, Any]:
+def pl_test(check: CheckResult, settings: FeedbackSettings | None = None,
+            images: Images | None = None) -> dict[str, Any]:
     """One PrairieLearn test entry.
 
     Public checks carry their message and diagnoses in ``message`` and what the
@@ -90,11 +92,14 @@ def pl_test(check: CheckResult, settings: FeedbackSettings | None = None) -> dic
         The check to describe.
     settings : FeedbackSettings, optional
         Hint level and visibilities (default: the shipped configuration's).
+    images : dict, optional
+        Check id -> ``[(label, base64 PNG)]``: a visible public check gets them as ``images``.
 
     Returns
     -------
     dict
-        ``name``, ``description``, ``points``, ``max_points``, ``message``, ``output``.
+        ``name``, ``description``, ``points``, ``max_points``, ``message``, ``output``
+        (and ``images``, a list of ``{label, url}``, when there are pictures).
     """
     settings = settings or FeedbackSettings()
     if check.hidden or settings.visibility(check) != "visible":
@@ -106,7 +111,7 @@ def pl_test(check: CheckResult, settings: FeedbackSettings | None = None) -> dic
             "message": hidden_line(check),
             "output": "",
         }
-    return {
+    entry = {
         "name": check.name,
         "description": f"Check {check.id} ({check.group})",
         "points": check.points,
@@ -114,6 +119,10 @@ def pl_test(check: CheckResult, settings: FeedbackSettings | None = None) -> dic
         "message": _public_message(check, settings.hints),
         "output": _printed(check.output),
     }
+    pictures = (images or {}).get(check.id, [])
+    if pictures:
+        entry["images"] = [{"label": label, "url": data_uri(png)} for label, png in pictures]
+    return entry
 
 
 def _summary_message(report: Report, settings: FeedbackSettings) -> str:
@@ -146,7 +155,8 @@ def _summary_output(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render_prairielearn(report: Report, *, settings: FeedbackSettings | None = None) -> dict[str, Any]:
+def render_prairielearn(report: Report, *, settings: FeedbackSettings | None = None,
+                        images: Images | None = None) -> dict[str, Any]:
     """Build PrairieLearn's ``results.json`` content for one report.
 
     Parameters
@@ -155,6 +165,8 @@ def render_prairielearn(report: Report, *, settings: FeedbackSettings | None = N
         The grading run.
     settings : FeedbackSettings, optional
         Hint level and visibilities (default: the shipped configuration's).
+    images : dict, optional
+        Pictures of public checks (:func:`nngrade.render.images.check_images`).
 
     Returns
     -------
@@ -180,7 +192,7 @@ def render_prairielearn(report: Report, *, settings: FeedbackSettings | None = N
         "score": pl_score(report),
         "message": _summary_message(report, settings),
         "output": _summary_output(report),
-        "tests": [pl_test(check, settings) for _, check in numbered_checks(report.checks)
+        "tests": [pl_test(check, settings, images) for _, check in numbered_checks(report.checks)
                   if settings.visibility(check) != "hidden"],
     }
 

@@ -71,6 +71,8 @@ class FeedbackSettings:
         Check id -> its own visibility (``[checks."id"] visibility = ...``).
     leaderboard : tuple of LeaderboardEntry
         Gradescope leaderboard columns; empty when the leaderboard is off.
+    images : bool
+        Attach the assignment's pictures of public checks (Gradescope html, PrairieLearn images).
     """
 
     hints: str = "concept"
@@ -80,6 +82,7 @@ class FeedbackSettings:
     stdout_visibility: str = "hidden"
     check_visibility: Mapping[str, str] = field(default_factory=dict)
     leaderboard: tuple[LeaderboardEntry, ...] = ()
+    images: bool = True
 
     def __post_init__(self) -> None:
         if self.hints not in HINT_LEVELS:
@@ -128,6 +131,7 @@ def validate_feedback(config: Mapping[str, Any]) -> None:
                              '{name = "...", check = "<check id>", value = "<data key>|duration", order = "asc|desc"}')
         if entry.get("order", "desc") not in LEADERBOARD_ORDERS:
             raise ValueError(f"feedback.leaderboard {entry['name']!r}: order must be one of {LEADERBOARD_ORDERS}")
-    if not isinstance(section.get("leaderboard_enabled", False), bool):
-        raise ValueError("feedback.leaderboard_enabled must be true or false")
+    for key in ("leaderboard_enabled", "images"):
+        if not isinstance(section.get(key, False), bool):
+            raise ValueError(f"feedback.{key} must be true or false")
     FeedbackSettings.from_config(config)

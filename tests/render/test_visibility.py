@@ -85,3 +85,41 @@ def test_settings_from_config(tmp_path):
                       visibility="hidden")
     assert settings.visibility(xor) == "after_due_date"
     assert FeedbackSettings.from_config(load_config()).leaderboard == ()
+
+
+def _xor_report():
+    from nngrade.results import Report, SubmissionInfo
+
+    params = [[[1.0, -1.0], [1.0, -1.0]], [0.0, 0.5], [[1.0], [1.0]], [-0.5]]
+    data = {"loss_curves": [[0.7, 0.4, 0.1], [0.7, 0.5, 0.2]], "seeds": [0, 1], "final_params": params}
+    checks = [CheckResult(id="xor.mse", name="XOR (MSE)", group="xor", points=4, max_points=4, status="passed",
+                          data=data),
+              CheckResult(id="xor.mse.hidden", name="XOR (MSE), hidden", group="xor", points=0, max_points=4,
+                          status="failed", visibility="hidden", data=data)]
+    return Report(submission=SubmissionInfo(id="s", path="s.py", kind="py"), mode="grade", kit_version="0",
+                  fixtures={}, environment={}, checks=checks)
+
+
+def test_platforms_carry_pictures_of_public_checks_only():
+    import json
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+    from nngrade.render.images import check_images
+
+    report = _xor_report()
+    images = check_images(report)
+    assert [label for label, _ in images["xor.mse"]] == ["XOR loss curves, MSE (2-H-1)",
+                                                         "XOR decision boundary, MSE (2-H-1)"]
+    assert "xor.mse.hidden" not in images
+    gradescope = {t["name"]: t for t in render_gradescope(report, images=images)["tests"]}
+    assert gradescope["XOR (MSE)"]["output_format"] == "html"
+    assert gradescope["XOR (MSE)"]["output"].count('<img alt="XOR') == 2
+    assert gradescope["XOR (MSE), hidden"]["output_format"] == "text"
+    pl = render_prairielearn(report, images=images)
+    schema = json.loads((Path(__file__).with_name("prairielearn_results.schema.json")).read_text())
+    assert list(Draft202012Validator(schema).iter_errors(pl)) == []
+    public, hidden = pl["tests"]
+    assert [i["label"] for i in public["images"]] == [label for label, _ in images["xor.mse"]]
+    assert "images" not in hidden
+    assert render_prairielearn(report)["tests"][0].get("images") is None

@@ -49,6 +49,23 @@ def _xor_section(report: dict) -> list[str]:
     return parts
 
 
+def check_images(report: dict) -> dict[str, list[tuple[str, str]]]:
+    """PNG images (base64) per public XOR check for the platforms' results: its loss curves and boundary."""
+    images = {}
+    for check_id, label in XOR_CHECKS.items():
+        check = public_check(report, check_id)
+        data = check["data"] if check else {}
+        found = []
+        if data.get("loss_curves"):
+            found.append((f"XOR loss curves, {label}", loss_curves({label: data["loss_curves"]}, data.get("seeds"))))
+        params = data.get("final_params")
+        if params and all(v is not None for p in params for v in _flat(p)):
+            found.append((f"XOR decision boundary, {label}", decision_boundaries({label: params})))
+        if found:
+            images[check_id] = found
+    return images
+
+
 def _flat(value) -> list:
     if isinstance(value, list):
         return [v for item in value for v in _flat(item)]
