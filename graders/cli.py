@@ -267,7 +267,7 @@ def report_command(results_dir, output, student_id, title, config):
     loaded = _config(config)
     try:
         text = (student_page(results_dir, student_id, hints=loaded["feedback"]["hints"]) if student_id
-                else class_page(results_dir, title=title))
+                else class_page(results_dir, title=title, config=loaded))
     except (FileNotFoundError, ValueError) as exc:
         raise click.UsageError(f"no report for {student_id!r} in {results_dir}: {exc}" if student_id
                                else str(exc)) from None

@@ -11,8 +11,12 @@ from nngrade.engine.fsutil import write_atomically
 from nngrade.render.html import render_class_page, render_feedback_page
 
 
-def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None) -> str:
+def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None,
+               config: dict | None = None) -> str:
     """The analytics page of ``results_dir`` (links to feedback pages when they exist).
+
+    With ``[similarity] enabled`` (``config``, default the shipped one), the page ends with the most
+    similar pairs of submissions whose files are still where the batch found them.
 
     Raises
     ------
@@ -26,8 +30,17 @@ def class_page(results_dir, *, title: str = "Class report", feedback_links: bool
                                 "`nngrade batch`?")
     if feedback_links is None:
         feedback_links = store.feedback.is_dir() and any(store.feedback.glob("*.html"))
-    return render_class_page(reports, summarize(reports), roster=store.roster(), title=title,
-                             feedback_links=feedback_links)
+    from nngrade.batch.similarity import SimilaritySettings, class_similarity
+    from nngrade.render.html import similarity_section
+
+    roster = store.roster()
+    settings = SimilaritySettings.from_config(config)
+    section = ""
+    if settings.enabled:
+        pairs, note = class_similarity(roster, settings)
+        section = similarity_section(pairs, threshold=settings.threshold, note=note)
+    return render_class_page(reports, summarize(reports), roster=roster, title=title,
+                             feedback_links=feedback_links, similarity=section)
 
 
 def student_page(results_dir, ident: str, *, hints: str = "concept") -> str:

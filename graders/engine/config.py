@@ -174,11 +174,13 @@ def load_config(path: str | Path | None = None, *, known_checks: bool = True) ->
 
 def _validate_feedback(config: dict) -> None:
     from nngrade.batch.lateness import validate_late
+    from nngrade.batch.similarity import validate_similarity
     from nngrade.render.settings import validate_feedback
 
     try:
         validate_feedback(config)
         validate_late(config)
+        validate_similarity(config)
     except (ValueError, TypeError) as exc:
         raise ConfigError(str(exc)) from None
 

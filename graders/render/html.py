@@ -31,6 +31,7 @@ pre { white-space: pre-wrap; background: #f5f7fa; padding: .5em; margin: .3em 0;
 .summary { font-size: 1.2em; background: #f0f4f8; padding: .6em 1em; border-radius: 6px; }
 img { max-width: 100%; }
 .muted { color: #7b8794; }
+table.side td { width: 50%; } mark { background: #ffe08a; }
 """
 MAX_MESSAGE_LINES = 40
 MAX_OUTPUT_CHARS = 4000
@@ -65,7 +66,7 @@ def _status(status: str) -> str:
 
 
 def render_class_page(reports: list[dict], summary, *, roster: dict | None = None, title: str = "Class report",
-                      feedback_links: bool = False) -> str:
+                      feedback_links: bool = False, similarity: str = "") -> str:
     """The instructor's analytics page for a batch.
 
     Parameters
@@ -80,6 +81,8 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
         Page title.
     feedback_links : bool
         Link each id to ``feedback/<id>.html``.
+    similarity : str
+        The "Similar submissions" section (:func:`similarity_section`), placed last; empty for none.
     """
     roster = roster or {}
     parts = [f"<h1>{esc(title)}</h1>",
@@ -123,7 +126,55 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
                      esc(counts), esc(truncate_text(problem, max_lines=2, max_chars=200)) if problem else ""])
     parts.append(_table(["id", "name", "points", "percent", "checks", "loading problem"], rows,
                         numeric=frozenset({2, 3})))
+    if similarity:
+        parts.append(similarity)
     return page(title, "\n".join(parts))
+
+
+#: Characters of each submission's code shown beside the other's.
+MAX_SIDE_BY_SIDE_CHARS = 6000
+
+
+def _marked(code: str, ranges: list[tuple[int, int]]) -> str:
+    """``code`` escaped, the shared character ranges in ``<mark>``, cut at :data:`MAX_SIDE_BY_SIDE_CHARS`."""
+    out, position = [], 0
+    for start, end in sorted(ranges):
+        start, end = max(start, position), min(end, MAX_SIDE_BY_SIDE_CHARS)
+        if start >= end:
+            continue
+        out += [esc(code[position:start]), f"<mark>{esc(code[start:end])}</mark>"]
+        position = end
+    out.append(esc(code[position:MAX_SIDE_BY_SIDE_CHARS]))
+    if len(code) > MAX_SIDE_BY_SIDE_CHARS:
+        out.append("\n[... cut]")
+    return "".join(out)
+
+
+def similarity_section(pairs, *, threshold: float, note: str = "") -> str:
+    """The class page's "Similar submissions" section: the most similar pairs, side by side.
+
+    ``pairs`` are :class:`nngrade.batch.similarity.SimilarPair`; shared code is marked. The section
+    says that similarity is for a person to judge and changes no score.
+    """
+    parts = ["<h2>Similar submissions</h2>",
+             f'<p class="muted">Pairs whose code overlaps by {threshold:.0%} or more after the student '
+             "template is removed (token fingerprints; renamed variables and reordered functions still "
+             "match). For a person to judge: similarity changes no score.</p>"]
+    if note:
+        parts.append(f'<p class="muted">{esc(note)}</p>')
+    if not pairs:
+        parts.append('<p class="muted">No pair reaches the threshold.</p>')
+        return "\n".join(parts)
+    parts.append(_table(["first", "second", "similarity", "shared (first, second)"],
+                        [[esc(p.first), esc(p.second), f"{p.similarity:.0%}",
+                          f"{p.fractions[0]:.0%}, {p.fractions[1]:.0%}"] for p in pairs], numeric=frozenset({2})))
+    for p in pairs:
+        parts.append(f"<h3>{esc(p.first)} and {esc(p.second)}: {p.similarity:.0%}</h3>"
+                     '<table class="side"><tr>'
+                     f"<th>{esc(p.first)}</th><th>{esc(p.second)}</th></tr><tr>"
+                     f"<td><pre>{_marked(p.code[0], p.slices[0])}</pre></td>"
+                     f"<td><pre>{_marked(p.code[1], p.slices[1])}</pre></td></tr></table>")
+    return "\n".join(parts)
 
 
 def public_check(report: dict, check_id: str) -> dict | None:
