@@ -54,11 +54,17 @@ def student_page(results_dir, ident: str, *, hints: str = "concept") -> str:
         When ``ident`` is not a valid id.
     """
     store = ResultsStore(Path(results_dir), create=False)
-    return render_feedback_page(store.load_report(ident), hints=hints)
+    return render_feedback_page(store.load_report(ident), hints=hints, title=page_title(store.roster(), ident))
 
 
-def _write_page(report: dict, page_path: Path, hints: str) -> None:
-    write_atomically(page_path, render_feedback_page(report, hints=hints))
+def page_title(roster: dict, ident: str) -> str:
+    """``"Feedback: <student name>"`` from the roster, the submission id when the name is unknown."""
+    name = roster.get(ident, {}).get("student", {}).get("name", "")
+    return f"Feedback: {name}" if name else f"Feedback: {ident}"
+
+
+def _write_page(report: dict, page_path: Path, hints: str, title: str) -> None:
+    write_atomically(page_path, render_feedback_page(report, hints=hints, title=title))
 
 
 def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[dict] | None = None,
@@ -81,15 +87,17 @@ def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[di
         How much of each fix the pages show (``feedback.hints`` of the configuration).
     """
     todo = []
+    roster = store.roster()
     for report in store.iter_reports() if reports is None else reports:
         source = store.report_path(report["submission"]["id"])
         target = store.feedback / f"{report['submission']['id']}.html"
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
-            todo.append((report, target))
+            todo.append((report, target, page_title(roster, report["submission"]["id"])))
     if jobs > 1 and len(todo) > 2 * jobs:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            list(pool.map(_write_page, *zip(*todo), [hints] * len(todo)))
+            reports_, targets, titles = zip(*todo)
+            list(pool.map(_write_page, reports_, targets, [hints] * len(todo), titles))
     else:
-        for report, target in todo:
-            _write_page(report, target, hints)
+        for report, target, title in todo:
+            _write_page(report, target, hints, title)
     return len(todo)

@@ -65,6 +65,25 @@ def _status(status: str) -> str:
     return f'<span class="{esc(status)}">{esc(STATUS_LABELS.get(status, status))}</span>'
 
 
+def pass_rate_groups(checks) -> list[tuple[str, object, object]]:
+    """``(label, public stats, hidden-twin stats)`` per check, lowest pass rate first.
+
+    A ``*.hidden`` check joins its public twin; either may be None. The label is the check's name
+    and id. Ties keep the run order.
+    """
+    groups: dict[str, list] = {}
+    for stats in checks:
+        base = stats.id[: -len(".hidden")] if stats.id.endswith(".hidden") else stats.id
+        slot = groups.setdefault(base, [None, None])
+        slot[1 if stats.id.endswith(".hidden") else 0] = stats
+    rows = []
+    for base, (public, hidden) in groups.items():
+        named = public or hidden
+        name = named.name.removesuffix(" (hidden)") if public is None else named.name
+        rows.append((f"{name} [{base}]", public, hidden))
+    return sorted(rows, key=lambda row: min(s.pass_rate for s in row[1:] if s is not None))
+
+
 def render_class_page(reports: list[dict], summary, *, roster: dict | None = None, title: str = "Class report",
                       feedback_links: bool = False, similarity: str = "") -> str:
     """The instructor's analytics page for a batch.
@@ -94,14 +113,19 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
                  if summary.percents else '<p class="muted">No reports.</p>')
     parts.append("<h2>Pass rate per check</h2>")
     if summary.checks:
-        labels = [f"{c.id}" for c in summary.checks]
-        parts.append(image(figures.horizontal_bars(labels, [c.pass_rate for c in summary.checks],
-                                                   xlabel="submissions passing (%)", percent=True),
-                           "pass rate per check"))
+        groups = pass_rate_groups(summary.checks)
+        parts.append("<p>Lowest pass rate first; a check and its hidden twin (the same check on hidden "
+                     "inputs) share a row.</p>")
+        parts.append(image(figures.paired_bars([label for label, _, _ in groups],
+                                               {"public inputs": [p.pass_rate if p else None for _, p, _ in groups],
+                                                "hidden inputs": [h.pass_rate if h else None for _, _, h in groups]},
+                                               xlabel="submissions passing (%)"),
+                           "pass rate per check, lowest first, public and hidden inputs side by side"))
+        ordered = [c for _, public, hidden in groups for c in (public, hidden) if c is not None]
         parts.append(_table(["check", "name", "visibility", "passed", "pass rate", "mean points"],
                             [[esc(c.id), esc(c.name), esc(c.visibility), f"{c.passed}/{c.attempted}",
                               f"{c.pass_rate:.0f}%", f"{c.points / max(c.attempted, 1):.2f} / {fmt_points(c.max_points)}"]
-                             for c in summary.checks], numeric=frozenset({3, 4, 5})))
+                             for c in ordered], numeric=frozenset({3, 4, 5})))
     parts.append("<h2>Misconceptions across the class</h2>")
     if summary.misconceptions:
         parts.append(image(figures.horizontal_bars([m.title for m in summary.misconceptions],

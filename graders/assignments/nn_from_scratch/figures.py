@@ -43,8 +43,8 @@ def _xor_section(report: dict) -> list[str]:
                   image(loss_curves(curves, seeds), "XOR loss curves")]
     if boundaries:
         parts += ["<h2>Decision boundaries</h2>",
-                  "<p>The class your trained network (first seed) predicts at each point of the plane; "
-                  "dots are the four XOR points.</p>",
+                  "<p>Decision boundary of your network after training from the first seed: the colour is "
+                  "the class it predicts at each point of the plane; dots are the four XOR points.</p>",
                   image(decision_boundaries(boundaries), "XOR decision boundaries")]
     return parts
 
