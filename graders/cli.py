@@ -282,11 +282,22 @@ def report_command(results_dir, output, student_id, title, config):
               help="Assignment configuration the autograder uses (gradescope).")
 @click.option("--no-diagnoses", is_flag=True,
               help="student: leave out the misconception detectors (they compute correct gradients).")
-def export_command(kind, output, config, no_diagnoses):
+@click.option("--notebook", is_flag=True,
+              help="student: write the hand-out as one Jupyter notebook (.ipynb) with check cells instead.")
+def export_command(kind, output, config, no_diagnoses, notebook):
     """Build the Gradescope autograder zip or the student hand-out zip (see docs/LMS.md)."""
     from nngrade.batch.bundles import write_bundle
 
-    name = _config(config)["assignment"]["name"]
+    loaded = _config(config)
+    name = loaded["assignment"]["name"]
+    if notebook:
+        from nngrade.batch.handout import write_handout
+
+        if kind != "student":
+            raise click.UsageError("--notebook builds the student hand-out: use `nngrade export student --notebook`")
+        write_handout(Path(output), name, hints=loaded["feedback"]["hints"])
+        click.echo(f"wrote {output}", err=True)
+        return
     try:
         write_bundle(kind, Path(output), config_path=config, assignment_name=name, diagnoses=not no_diagnoses)
     except FileNotFoundError as exc:
