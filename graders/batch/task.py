@@ -121,7 +121,7 @@ def _grade(job: Job, path: Path, slot: int | None) -> dict:
     from nngrade.engine.grading import grade
     from nngrade.render.json_report import report_dict
 
-    report = grade(path, mode=job.mode, config=job.config, seed=job.seed, mnist_dir=job.mnist_dir,
+    report = grade(path, mode=job.mode, config=job.config, seed=job.seed, data_dir=job.mnist_dir,
                    sandbox=job.sandbox, submission_id=job.id, slot=slot)
     report.submission.path = job.path
     return report_dict(report)

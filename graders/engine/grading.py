@@ -116,7 +116,7 @@ def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckConte
 
 def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=None, seed: int | None = None,
           data_dir=None, sandbox: str = "best-effort", submission_id: str | None = None, slot: int = 0,
-          diagnose=None, only: str | None = None, mnist_dir=None) -> Report:
+          diagnose=None, only: str | None = None) -> Report:
     """Grade the submission at ``path`` and return its report.
 
     Parameters
@@ -131,7 +131,6 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
         Offsets the seeds of the assignment's training checks (default: the configured ones).
     data_dir : path, optional
         Where the assignment's data resources are (each resource documents its own fallbacks).
-        ``mnist_dir`` is the same, under its earlier name.
     sandbox : {"strict", "best-effort", "off"}
         Isolation policy of the worker.
     slot : int
@@ -153,7 +152,7 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
     """
     with blas.single_thread():
         return _grade(path, mode=mode, config=config, config_path=config_path, seed=seed,
-                      data_dir=data_dir if data_dir is not None else mnist_dir, sandbox=sandbox,
+                      data_dir=data_dir, sandbox=sandbox,
                       submission_id=submission_id, slot=slot, diagnose=diagnose, only=only)
 
 

@@ -27,7 +27,7 @@ def correct_submissions() -> list[Path]:
 def grade_quickly(path: Path, **options):
     """Grade ``path`` with MNIST unavailable (an empty data directory)."""
     with tempfile.TemporaryDirectory(prefix="nngrade-corpus-mnist-") as empty:
-        return grade(path, mnist_dir=empty, **options)
+        return grade(path, data_dir=empty, **options)
 
 
 def grade_broken(entry: Broken, folder: Path, **options):
