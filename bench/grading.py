@@ -32,12 +32,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from bench.child import ROOT, ChildServer
 from nngrade.engine.config import load_config
 from nngrade.engine.grading import grade, limits_from_config
 from nngrade.loader import load_submission
 from nngrade.sandbox import WorkerSession, probe_isolation
-
-from bench.child import ROOT, ChildServer
 
 REFERENCE = ROOT / "reference"
 TRAINING_CHECKS = ("xor.softmax_ce", "xor.mse", "xor.train_function", "mnist.accuracy")

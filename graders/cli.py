@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from nngrade import __version__
 from nngrade.engine.fsutil import write_atomically
 

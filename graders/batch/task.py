@@ -130,6 +130,7 @@ def _grade(job: Job, path: Path, slot: int | None) -> dict:
 def infrastructure_report(job: Job, problem: str) -> dict:
     """A complete, valid report whose every check is an infrastructure ``error`` explaining ``problem``."""
     import numpy as np
+
     from nngrade import __version__
     from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
     from nngrade.engine.grading import INFRASTRUCTURE, selected_checks

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
 from nngrade.checks.compare import (
     CheckFailed,
     NotRun,

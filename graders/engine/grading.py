@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from nngrade import __version__
 from nngrade.checks.compare import CheckFailed, NotRun
 from nngrade.checks.context import CheckContext, Partial

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
+
 from nngrade.results import STATUSES
 
 #: Package-relative location of the report schema.

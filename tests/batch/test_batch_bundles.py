@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from submissions import REFERENCE_DIR, reference_source
+
 from nngrade.batch.bundles import gradescope_bundle, student_bundle
 from nngrade.engine.fixture_store import fixtures_dir
-from submissions import REFERENCE_DIR, reference_source
 
 #: Runs the CLI from the unzipped bundle with `reference` made unimportable (the kit is installed here).
 NO_REFERENCE = ("import sys; sys.modules['reference'] = None; import nngrade; "

@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import shutil
 
+from submissions import REFERENCE_DIR
+
 from nngrade.batch import run_batch
 from nngrade.batch.gradebook import LEADING, TRAILING
 from nngrade.render import validate_report
-from submissions import REFERENCE_DIR
 
 from ._support import make_class, read_csv
 

@@ -9,10 +9,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nngrade.engine.grading import grade
 from submissions import mutated_source, write_submission
 
 from corpus.broken import Broken
+from nngrade.engine.grading import grade
 
 CORRECT_DIR = Path(__file__).resolve().parent / "correct"
 #: Configuration for grading the broken corpus quickly (two XOR seeds).

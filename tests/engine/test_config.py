@@ -1,5 +1,6 @@
 """Assignment configuration: defaults, overrides, and clear errors on bad values."""
 import pytest
+
 from nngrade.engine.config import ConfigError, check_settings, load_config
 
 

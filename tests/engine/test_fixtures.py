@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.fixture_build import build_fixtures
 from nngrade.engine.fixture_store import (
     fixtures_dir,

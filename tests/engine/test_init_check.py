@@ -1,6 +1,7 @@
 """The init.linear check accepts every usual zero-mean scheme and names what is wrong otherwise."""
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.checks.init import SHAPES, weight_problem
 
 RNG = np.random.default_rng(7)

@@ -4,10 +4,9 @@ from __future__ import annotations
 import os
 import shutil
 
-from nngrade.sandbox.host.levels import LEVELS
-
 from hostile import entries_escape, entries_forgery, entries_resources, entries_training
 from hostile.kit import Entry
+from nngrade.sandbox.host.levels import LEVELS
 
 ENTRIES: list[Entry] = [*entries_forgery.ENTRIES, *entries_escape.ENTRIES, *entries_resources.ENTRIES,
                         *entries_training.ENTRIES]

@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from submissions import REFERENCE_DIR, reference_source
+
+from hostile.kit import FULL_CONFIG, SMALL_CONFIG, Context, Entry
 from nngrade.cli import main as nngrade
 from nngrade.engine.fixture_store import fixtures_dir
 from nngrade.render import validate_report
 from nngrade.sandbox import probe_isolation
-from submissions import REFERENCE_DIR, reference_source
-
-from hostile.kit import FULL_CONFIG, SMALL_CONFIG, Context, Entry
 
 #: Generous "did not hang" deadline of one grading run (seconds).
 DEADLINE = 240.0

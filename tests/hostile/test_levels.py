@@ -8,13 +8,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from submissions import REFERENCE_DIR
+
+from hostile.catalogue import landlock_available, mnist_dir
 from nngrade.engine.grading import grade
 from nngrade.render import validate_report
 from nngrade.sandbox import probe_isolation
 from nngrade.sandbox.host.levels import LEVELS
-from submissions import REFERENCE_DIR
-
-from hostile.catalogue import landlock_available, mnist_dir
 
 
 def _available(level: str) -> str | None:

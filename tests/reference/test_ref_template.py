@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from nngrade import reference, student_template
 from nngrade.authoring.template import (
     TemplateError,

@@ -9,14 +9,15 @@ import os
 import socket
 from pathlib import Path
 
-import nngrade
 import pytest
+from sandbox_support import FAST, KIT, write_submission
+
+import nngrade
 from nngrade.sandbox import SandboxUnavailable, WorkerSession, probe_isolation
 from nngrade.sandbox.host.isolation import FEATURE_NAMES
 from nngrade.sandbox.host.levels import LEVELS
 from nngrade.sandbox.host.views import landlock_rules, readable_except
 from nngrade.sandbox.inside import confine
-from sandbox_support import FAST, KIT, write_submission
 
 KIT_ROOT = Path(nngrade.__file__).resolve().parent.parent
 

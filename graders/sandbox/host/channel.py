@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+
 from nngrade.sandbox.host.errors import (
     ProtocolError,
     SandboxUnavailable,

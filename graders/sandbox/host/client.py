@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from nngrade.sandbox.host.channel import OutputCapture, WorkerProcess
 from nngrade.sandbox.host.errors import (
     ProtocolError,

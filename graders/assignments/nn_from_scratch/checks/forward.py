@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.sandbox import StudentError

@@ -8,6 +8,7 @@ scheme passes (PyTorch's uniform, Xavier/Glorot, He, N(0, s) with s between
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.sandbox import Rng

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed, mismatch_report

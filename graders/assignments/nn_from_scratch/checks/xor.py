@@ -10,6 +10,7 @@ steps and a replay of the whole run verify that the parameters moved only by
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.evaluate import (
     XOR_X,
     init_params,

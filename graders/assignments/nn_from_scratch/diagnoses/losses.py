@@ -5,6 +5,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import (
     as_array,
     first_mismatch,

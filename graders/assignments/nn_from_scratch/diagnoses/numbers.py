@@ -7,6 +7,7 @@ check recorded. Nothing in this module looks at student code.
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.backprop import loss_gradient
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.engine.config import load_config
