@@ -1,6 +1,8 @@
 """Network (a sequence of layers) and the mini-batch SGD training loop."""
 from __future__ import annotations
 
+import numpy as np
+
 
 class Network:
     """A sequence of layers applied in order.

@@ -8,6 +8,10 @@ argument of the last ``forward`` call. Targets for classification are one-hot
 """
 from __future__ import annotations
 
+import numpy as np
+
+from .layers import as_float_array
+
 #: Probabilities are clipped to ``[CE_EPS, 1]`` inside the cross-entropy, so a
 #: zero probability on the true class costs ``-log(1e-12) = 27.631`` per sample
 #: instead of ``inf``, and its gradient is ``-1e12 / n`` instead of ``-inf``.
