@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from nngrade.assignments.nn_from_scratch.diagnoses.numbers import is_factor, scale_factor
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.sandbox import StudentError
@@ -18,12 +19,16 @@ def _loss_gradient(ctx, cls: str, fixture: str, first: str, formula: str, fix: s
     x, target = f[first], f["target"]
     loss = ctx.new(cls)
     value = ctx.scalar(loss.call("forward", x, target), call=f"{cls}().forward({first}, target)")
-    yours = loss.call("backward")
+    yours = _zero_over_zero(ctx, cls, loss.call("backward"), x, target, f["grad"])
     grad = ctx.compare(yours, f["grad"], key="grad", inputs={first: x, "target": target, "loss": value},
                        call=f"{cls}().backward() after forward({first}, target)",
                        quantity=f"gradients {formula}", fix=fix)
     # Descent: a small step against the gradient must lower the loss the student's
     # own forward reports; finite differences of that forward must agree in sign.
+    if not np.isfinite(value):  # the forward's own fault, judged by the forward checks, not here
+        ctx.note(f"{cls}().forward({first}, target) returned {value} on these inputs, so the descent test "
+                 "against your own forward was skipped; the forward checks judge that value.")
+        return grad
     step = 1e-3 / max(float(np.max(np.abs(grad))), 1e-12)
     moved = ctx.scalar(ctx.new(cls).call("forward", x - step * grad, target),
                        call=f"{cls}().forward({first} - h * grad, target)")
@@ -71,6 +76,26 @@ def cross_entropy_backward(ctx):
 def softmax_ce_backward(ctx):
     _loss_gradient(ctx, "SoftmaxCrossEntropyLoss", "softmax_ce", "logits", "(softmax(logits) - target) / n",
                    "return (softmax(logits) - target) / n: probabilities minus targets, divided by the batch size.")
+
+
+def _zero_over_zero(ctx, cls, yours, x, target, expected):
+    """Accept nan from ``-0 / 0`` where a probability and its target are both exactly 0, with a 0-point note.
+
+    The derivative there is 0 whatever the clip (the target weighs it out); an
+    unclipped ``-target / probs`` gives 0/0 = nan only at such entries, which
+    the forward check already judges (a finite loss at zero probabilities).
+    """
+    if cls != "CrossEntropyLoss" or not isinstance(yours, np.ndarray) or yours.shape != x.shape \
+            or yours.dtype.kind != "f":
+        return yours
+    bad = ~np.isfinite(yours)
+    degenerate = (x == 0) & (target == 0)
+    if not bad.any() or (bad & ~degenerate).any():
+        return yours
+    ctx.note(f"{cls}().backward() returned nan at {int(bad.sum())} element(s) where the probability and the "
+             "target are both 0 (-0 / 0); the derivative there is 0. Dividing by np.clip(probs, 1e-12, 1), "
+             "as the forward does, keeps it finite.")
+    return np.where(bad, expected, yours).astype(yours.dtype, copy=False)
 
 
 NETWORKS = {"network_ce": ((3, 5, 3), False, "SoftmaxCrossEntropyLoss"),
@@ -144,18 +169,19 @@ def _cached_inputs(linears):
 
 
 @check("gradients.step", name="SGD step moves each parameter by -lr * grad", group="gradients",
-       needs_api=("Network.parameters", "Network.step"), needs=("gradients.network_backward",), variants=BOTH)
+       needs_api=("Network.parameters", "Network.step"), variants=BOTH)
 def sgd_step(ctx):
+    """``Network.step`` alone: the true gradients are placed in ``dW``/``db`` first, so a backward bug costs nothing here.
+
+    ``parameters()`` may return any iterable of pairs (a list, a tuple, a
+    generator): ``step`` is judged by where the parameters end up.
+    """
     lr = 0.1
     f, net, linears, _ = _forward_backward(ctx, "network_ce")
-    pairs = net.call("parameters")
-    if not isinstance(pairs, list) or len(pairs) != 4 or any(
-            not isinstance(p, list) or len(p) != 2 for p in pairs):
-        raise CheckFailed("Network.parameters() should return a list of (param, grad) pairs, W then b for "
-                          f"each Linear layer (4 pairs for 2 layers); got {type(pairs).__name__} "
-                          f"of length {len(pairs) if isinstance(pairs, list) else 'n/a'}.")
     before = _fixture_params(f)
     grads = [f[f"g{i}"] for i in range(4)]
+    for i, grad in enumerate(grads):
+        linears[i // 2].set("dW" if i % 2 == 0 else "db", np.array(grad, dtype=np.float64))
     cached = _cached_inputs(linears)
     net.call("step", lr)
     after = [linears[i // 2].get("W" if i % 2 == 0 else "b") for i in range(4)]
@@ -165,7 +191,7 @@ def sgd_step(ctx):
     for i, (p0, g, p1) in enumerate(zip(before, grads, after)):
         name = parameter_name(i)
         ctx.compare(p1, p0 - lr * g, key=f"step{i}", inputs={"before": p0, "grad": g, "lr": lr},
-                    call=f"Network.step({lr}) after forward and backward, {name}",
+                    call=f"Network.step({lr}) with the true gradients in dW and db, {name}",
                     quantity="updated parameters p - lr * grad",
                     fix="update every parameter in place with p -= lr * grad (minus: descend; in place: "
                         "rebinding a local name leaves the layer unchanged).")
@@ -174,15 +200,36 @@ def sgd_step(ctx):
 @check("gradients.no_accumulation", name="Gradients are overwritten, not accumulated", group="gradients",
        needs_api=("Linear.forward", "Linear.backward"), variants=BOTH)
 def no_accumulation(ctx):
+    """A second identical backward must leave ``dW`` as the first one set it.
+
+    Judged against the student's own first ``dW``, which must be a non-zero
+    multiple of ``x.T @ g``: a constant or zero ``dW`` earns nothing (nothing
+    would show accumulation), while a ``dW`` off by a constant factor (e.g.
+    divided by the batch size, judged by the Linear checks) is still judged on
+    whether it accumulates.
+    """
     f = ctx.fixture("linear")
     fan_in, fan_out = f["W"].shape
     layer = ctx.new("Linear", fan_in, fan_out)
     layer.set("W", f["W"])
     layer.set("b", f["b"])
-    for _ in range(2):
-        layer.call("forward", f["x"])
-        layer.call("backward", f["g"])
-    ctx.compare(layer.get("dW"), f["dW"], key="dW_twice", inputs={"x": f["x"], "g": f["g"]},
-                call=f"Linear({fan_in}, {fan_out}): forward(x), backward(g) twice, then dW",
-                quantity="weight gradients after the second identical backward",
+    call = f"Linear({fan_in}, {fan_out}): forward(x), backward(g)"
+    layer.call("forward", f["x"])
+    layer.call("backward", f["g"])
+    first = ctx.array(layer.get("dW"), call=f"{call}, then dW", shape=f["W"].shape)
+    factor = scale_factor(first, f["dW"])
+    ctx.observe("dW_once", first, f["dW"], x=f["x"], g=f["g"])
+    if factor is None:
+        raise CheckFailed(
+            f"{call}: dW is not a multiple of x.T @ g (e.g. [0, 0]: yours {first.flat[0]:.6g}, x.T @ g "
+            f"{f['dW'].flat[0]:.6g}), so whether a second backward accumulates cannot be told and this check "
+            "earns nothing. Fix: self.dW = self.x.T @ grad_y, then see whether a second call adds to it.")
+    if not is_factor(factor, 1.0):
+        ctx.note(f"dW is {factor:.4g} x x.T @ g; the Linear backward checks judge that value, this check only "
+                 "whether a second backward overwrites it.")
+    layer.call("forward", f["x"])
+    layer.call("backward", f["g"])
+    ctx.compare(layer.get("dW"), factor * f["dW"], key="dW_twice", inputs={"x": f["x"], "g": f["g"]},
+                call=f"{call} twice, then dW",
+                quantity="weight gradients after the second identical backward (your first dW)",
                 fix="assign self.dW = ... in backward; `+=` adds the previous call's gradient.")
