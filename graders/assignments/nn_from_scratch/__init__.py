@@ -66,6 +66,6 @@ ASSIGNMENT = Assignment(
     config_numbers=CONFIG_NUMBERS,
     validate_config=validate_config,
     resources={"mnist": Resource(load=_load_mnist, groups=("mnist",))},
-    worker_plugins=("worker_training.py",),
+    worker_plugins=("worker_training.py", "worker_stand_ins.py"),
     figures=f"{_HERE}.figures",
 )
