@@ -7,7 +7,10 @@ from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.sandbox import StudentError
 
-from .network import build_network
+from ..maths import composition
+from ..maths.backprop import loss_gradient
+from ..maths.evaluate import mlp_outputs
+from .network import build_network, stand_in
 
 BOTH = ("public", "hidden")
 FD_STEP = 1e-6
@@ -23,6 +26,16 @@ def _loss_gradient(ctx, cls: str, fixture: str, first: str, formula: str, fix: s
     grad = ctx.compare(yours, f["grad"], key="grad", inputs={first: x, "target": target, "loss": value},
                        call=f"{cls}().backward() after forward({first}, target)",
                        quantity=f"gradients {formula}", fix=fix)
+    again = ctx.array(loss.call("backward"), call=f"{cls}().backward() called a second time", shape=x.shape)
+    ctx.observe("grad_again", again, grad, **{first: x, "target": target})
+    if not np.allclose(again, grad, rtol=ctx.rtol, atol=0.0, equal_nan=True):
+        differs = ~np.isclose(again, grad, rtol=ctx.rtol, atol=0.0, equal_nan=True)
+        index = tuple(int(i) for i in np.argwhere(differs)[0])
+        raise CheckFailed(
+            f"{cls}().backward() called twice after one forward({first}, target) gave a different gradient the "
+            f"second time on {int(differs.sum())}/{grad.size} elements (e.g. {list(index)}: first "
+            f"{grad[index]:.6g}, second {again[index]:.6g}): backward modifies what forward cached. Fix: compute the gradient into a new "
+            "array (grad = self.probs.copy(); grad[...] -= ...), never in place on the cache.")
     # Descent: a small step against the gradient must lower the loss the student's
     # own forward reports; finite differences of that forward must agree in sign.
     if not np.isfinite(value):  # the forward's own fault, judged by the forward checks, not here
@@ -130,23 +143,74 @@ def _forward_backward(ctx, fixture, f=None):
     return f, net, linears, grad_in
 
 
-@check("gradients.network_backward", name="Whole-network backpropagation", group="gradients",
-       needs_api=("Network.forward", "Network.backward", "Linear.backward", "Sigmoid.backward"), variants=BOTH)
-def network_backward(ctx):
-    for fixture, (sizes, _, loss_name) in NETWORKS.items():
-        f, net, linears, grad_in = _forward_backward(ctx, fixture)
-        where = f"Network {'-'.join(map(str, sizes))} with {loss_name}: after forward and backward"
+def _stand_in_layers_network(ctx, f, sizes, output_sigmoid):
+    """The student's ``Network`` over the grader's stand-in layers holding the fixture's parameters."""
+    params = _fixture_params(f)
+    layers, linears = [], []
+    for i, (W, b) in enumerate(zip(params[0::2], params[1::2])):
+        linear = stand_in(ctx, "Linear", np.array(W, dtype=np.float64), np.array(b, dtype=np.float64))
+        linears.append(linear)
+        layers.append(linear)
+        if i < len(sizes) - 2 or output_sigmoid:
+            layers.append(stand_in(ctx, "Sigmoid"))
+    return ctx.new("Network", layers), linears
+
+
+def _read_gradients(ctx, linears, params):
+    """``[dW0, db0, ...]`` read from the layers, None where one cannot be read as an array of the right shape."""
+    found = []
+    for i, p in enumerate(params):
         try:
-            for layer, linear in enumerate(linears):
+            found.append(ctx.array(linears[i // 2].get("dW" if i % 2 == 0 else "db"), call="gradient",
+                                   shape=p.shape))
+        except (CheckFailed, StudentError):
+            found.append(None)
+    return found
+
+
+@check("gradients.network_backward", name="Whole-network backpropagation", group="gradients",
+       needs_api=("Network.forward", "Network.backward"), variants=BOTH)
+def network_backward(ctx):
+    """``Network.forward``/``backward`` alone: the student's Network over the grader's layers and loss gradient.
+
+    The layers are the grader's stand-ins (``worker_stand_ins.py``) and the
+    gradient handed to ``backward`` is the grader's own loss gradient, so a
+    wrong layer derivative or loss costs its own check, not this one; what is
+    judged is the composition: every layer's backward, in reverse order, each
+    fed what the layer after it returned.
+    """
+    for fixture, (sizes, output_sigmoid, loss_name) in NETWORKS.items():
+        f = ctx.fixture(fixture)
+        params = _fixture_params(f)
+        net, linears = _stand_in_layers_network(ctx, f, sizes, output_sigmoid)
+        net.call("forward", f["x"])
+        grad_out = loss_gradient(mlp_outputs(params, f["x"], output_sigmoid=output_sigmoid), f["y"], loss_name)
+        grad_in = net.call("backward", grad_out)
+        where = (f"Network {'-'.join(map(str, sizes))} of the grader's layers, backward(the gradient of "
+                 f"{loss_name})")
+        expected = [f[f"g{i}"] for i in range(len(params))]
+        yours = _read_gradients(ctx, linears, params)
+        mistake = composition.recognise(yours, params, f["x"], grad_out, output_sigmoid=output_sigmoid,
+                                        rtol=ctx.rtol)
+        diverging = composition.first_diverging_layer(yours, expected, ctx.rtol)
+        fix = ("pass each layer's returned gradient to the layer before it, in reverse order, without updating "
+               "any weight.")
+        if mistake is not None:
+            fix = composition.MISTAKES[mistake][1] + "."
+        try:
+            for layer in reversed(range(len(linears))):
                 for attr, index in (("dW", 2 * layer), ("db", 2 * layer + 1)):
-                    ctx.compare(linear.get(attr), f[f"g{index}"], key=f"{fixture}_{attr}{layer}",
-                                inputs={"x": f["x"], "y": f["y"], "params": _fixture_params(f), "layer": layer},
-                                call=f"{where}, layer {layer} {attr}", quantity=f"{attr} of Linear layer {layer}",
-                                fix="backward must pass each layer's returned gradient to the layer before it, "
-                                    "in reverse order, without updating any weight.")
+                    ctx.compare(linears[layer].get(attr), expected[index], key=f"{fixture}_{attr}{layer}",
+                                inputs={"x": f["x"], "y": f["y"], "params": params, "layer": layer},
+                                call=f"{where}, layer {layer} {attr}"
+                                     + (f" (layer {diverging} is the first to differ, counting from the output)"
+                                        if diverging >= 0 else ""),
+                                quantity=f"{attr} of Linear layer {layer}", fix=fix + (
+                                    f" Measured: {composition.MISTAKES[mistake][0]}." if mistake else ""))
             ctx.compare(grad_in, f["grad_in"], key=f"{fixture}_grad_in", call=f"{where}, the returned gradient",
                         quantity="gradients with respect to the network input",
-                        fix="Network.backward must return what the first layer's backward returns.")
+                        fix="every layer's dW and db are right, so only the return value is wrong: return the "
+                            "gradient the first layer's backward returned.")
         except CheckFailed:
             ctx.probe("step_probe", lambda: _step_probe(ctx, net, linears, f))
             raise
