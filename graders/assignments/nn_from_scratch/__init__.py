@@ -52,7 +52,7 @@ def _load_mnist(options):
 
 
 FAMILIES = ("api", "forward", "jacobians", "gradients", "init", "xor", "mnist")
-DIAGNOSIS_FAMILIES = ("sign", "sigmoid", "softmax", "losses", "backprop", "init")
+DIAGNOSIS_FAMILIES = ("sign", "sigmoid", "softmax", "losses", "backprop", "init", "composition")
 
 ASSIGNMENT = Assignment(
     package=_HERE,

@@ -26,7 +26,8 @@ def _loss_gradient(ctx, cls: str, fixture: str, first: str, formula: str, fix: s
     grad = ctx.compare(yours, f["grad"], key="grad", inputs={first: x, "target": target, "loss": value},
                        call=f"{cls}().backward() after forward({first}, target)",
                        quantity=f"gradients {formula}", fix=fix)
-    again = ctx.array(loss.call("backward"), call=f"{cls}().backward() called a second time", shape=x.shape)
+    again = ctx.array(_zero_over_zero(ctx, cls, loss.call("backward"), x, target, f["grad"]),
+                      call=f"{cls}().backward() called a second time", shape=x.shape)
     ctx.observe("grad_again", again, grad, **{first: x, "target": target})
     if not np.allclose(again, grad, rtol=ctx.rtol, atol=0.0, equal_nan=True):
         differs = ~np.isclose(again, grad, rtol=ctx.rtol, atol=0.0, equal_nan=True)
@@ -197,6 +198,8 @@ def network_backward(ctx):
                "any weight.")
         if mistake is not None:
             fix = composition.MISTAKES[mistake][1] + "."
+            ctx.observe("composition", mistake, None, network="-".join(map(str, sizes)), loss=loss_name,
+                        elements=int(sum(np.size(g) for g in expected)))
         try:
             for layer in reversed(range(len(linears))):
                 for attr, index in (("dW", 2 * layer), ("db", 2 * layer + 1)):

@@ -164,6 +164,7 @@ def train_function(ctx):
         loop = train_replay.recognise_loop(final, start, f["x"], f["y"], rtol=ctx.rtol, **settings)
         if loop is not None:
             measured, fix = loop
+            ctx.observe("train_loop", measured, None, fix=fix)
             raise CheckFailed(f"{call}: the trained parameters are exactly those of a loop in which {measured}."
                               f"\nFix: {fix}.")
     for i, value in enumerate(final):
