@@ -55,6 +55,8 @@ class Observation:
     yours: Any
     reference: Any
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: ``(rtol, atol_scale)`` of the configuration the check ran with (None: the shipped defaults).
+    tolerances: tuple[float, float] | None = None
 
 
 class CheckContext:
@@ -81,8 +83,15 @@ class CheckContext:
         self.extras = extras or {}
         self.observations: dict[str, Observation] = {}
         self.data: dict[str, Any] = {}
+        #: 0-point notes: deviations from a documented convention that cost nothing (shown on a passed check).
+        self.notes: list[str] = []
         self.rtol = config["tolerances"]["rtol"]
         self.atol_scale = config["tolerances"]["atol_scale"]
+
+    def note(self, text: str) -> None:
+        """Tell the student about a deviation from the documented convention that costs no points."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     # -- fixtures ------------------------------------------------------------
     def fixture(self, name: str) -> dict[str, np.ndarray]:
@@ -133,7 +142,8 @@ class CheckContext:
         inputs : dict, optional
             Arrays the call was made with.
         """
-        observation = Observation(yours=None, reference=expected, inputs=dict(inputs or {}))
+        observation = Observation(yours=None, reference=expected, inputs=dict(inputs or {}),
+                                  tolerances=(self.rtol, self.atol_scale))
         self.observations[key] = observation
         expected_array = np.asarray(expected, dtype=np.float64)
         try:
@@ -151,7 +161,8 @@ class CheckContext:
 
     def observe(self, key: str, yours, reference, **inputs) -> None:
         """Record numbers for the detectors without comparing them."""
-        self.observations[key] = Observation(yours=yours, reference=reference, inputs=inputs)
+        self.observations[key] = Observation(yours=yours, reference=reference, inputs=inputs,
+                                             tolerances=(self.rtol, self.atol_scale))
 
     def probe(self, key: str, measure: Callable[[], tuple]) -> None:
         """Record an extra observation for the detectors; exceptions of student code are ignored.
@@ -170,4 +181,5 @@ class CheckContext:
             yours, reference, inputs = measure()
         except (CheckFailed, StudentError):
             return
-        self.observations[key] = Observation(yours=yours, reference=reference, inputs=dict(inputs))
+        self.observations[key] = Observation(yours=yours, reference=reference, inputs=dict(inputs),
+                                             tolerances=(self.rtol, self.atol_scale))

@@ -111,8 +111,13 @@ def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckConte
     except Exception as exc:  # a grader bug must cost one check, never the report
         return "error", 0.0, INFRASTRUCTURE + f"{type(exc).__name__}: {exc}", ctx
     if isinstance(outcome, Partial):
-        return "failed", outcome.fraction, outcome.message, ctx
-    return "passed", 1.0, "", ctx
+        return "failed", outcome.fraction, "\n".join([outcome.message, *_notes(ctx)]), ctx
+    return "passed", 1.0, "\n".join(_notes(ctx)), ctx
+
+
+def _notes(ctx) -> list[str]:
+    """The check's 0-point notes, as message lines."""
+    return [f"Note (no points lost): {note}" for note in ctx.notes]
 
 
 def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=None, seed: int | None = None,
