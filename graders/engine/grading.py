@@ -20,7 +20,15 @@ from nngrade.checks.registry import collect
 from nngrade.engine import blas
 from nngrade.engine.assignment import Assignment, assignment_of
 from nngrade.engine.config import check_settings, load_config
-from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
+from nngrade.engine.fixture_store import (
+    FixtureSets,
+    fixture_generators,
+    fixtures_dir,
+    hidden_secret,
+    hidden_set_seed,
+    manifest,
+    manifest_sha256,
+)
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
 from nngrade.engine.startup import Startup
@@ -32,6 +40,7 @@ from nngrade.sandbox import (
     SandboxUnavailable,
     StudentError,
     WorkerCrashed,
+    WorkerSession,
     WorkerTimeout,
 )
 
@@ -184,10 +193,19 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
                              for spec, points, visibility in checks]
             report.duration = round(time.perf_counter() - started, 3)
             return report
+        fixtures = FixtureSets(lambda: fixture_generators(assignment.check_modules), folder,
+                               None if mode == "check" else
+                               lambda: hidden_set_seed(hidden_secret(config)[0], loaded.info.sha256))
+
+        def fresh_session():
+            return WorkerSession(loaded.module_dir, loaded.entry, limits=limits_from_config(config),
+                                 isolation=isolation, slot=slot, api=assignment.api,
+                                 plugins=assignment.plugin_paths())
+
         with session:
             report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
-                "resources": resources, "fixtures_folder": folder, "isolation": isolation,
-                "seed_offset": 0 if seed is None else int(seed)}, report)
+                "resources": resources, "fixtures_folder": folder, "fixtures": fixtures, "isolation": isolation,
+                "seed_offset": 0 if seed is None else int(seed)}, report, fresh_session)
     report.duration = round(time.perf_counter() - started, 3)
     return report
 
@@ -197,29 +215,59 @@ def _skipped(spec, points, visibility, status, message) -> CheckResult:
                        status=status, visibility=visibility, message=message)
 
 
-def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report) -> list[CheckResult]:
+def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report,
+                fresh_session=None) -> list[CheckResult]:
+    """Run the public checks in ``session``, then the hidden ones in a worker of ``fresh_session()``.
+
+    The hidden checks' worker imports the submission anew after the public worker has
+    ended, so nothing it prints, having seen hidden inputs, can reach the output of a
+    public check (students see that output). Results keep the order of ``checks``.
+    """
+    status_of: dict[str, str] = {}
+    public = [c for c in checks if c[2] != "hidden"]
+    hidden = [c for c in checks if c[2] == "hidden"]
+    results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras)
+    report.output = results.pop("", "")
+    session.close()
+    why_not = "the submission could not be imported" if extras["hello"].get("import_error") else \
+        None if fresh_session is not None else "no worker for the hidden checks"
+    if why_not is None and any(spec.id not in skipped for spec, _, _ in hidden):
+        with fresh_session() as second:
+            later = _run_phase(second, hidden, skipped, status_of, config, diagnose, assignment, extras)
+        printed = later.pop("", "")
+        first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
+        if printed.strip() and first is not None:  # the fresh import's printing: instructors only
+            first.output = f"[printed when the hidden checks' worker imported the submission]\n{printed}{first.output}"
+        results.update(later)
+    else:
+        results.update((spec.id, _skipped(spec, 0.0 if spec.id in skipped else points, visibility, "not_run",
+                                          f"not run: {skipped.get(spec.id, why_not)}"))
+                       for spec, points, visibility in hidden)
+    return [results[spec.id] for spec, _, _ in checks]
+
+
+def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras) -> dict:
+    """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed."""
     try:
         hello = session.hello()
     except SandboxUnavailable as exc:
-        return [_skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks]
+        return {s.id: _skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks}
     except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
         hello = {"import_error": {"type": type(exc).__name__, "message": str(exc)}}
-    report.output = session.take_output()
+    results: dict = {"": session.take_output()}
     extras["hello"] = hello
     import_error = hello.get("import_error")
-    results: list[CheckResult] = []
-    status_of: dict[str, str] = {}
     for spec, points, visibility in checks:
         began = time.perf_counter()
         if spec.id in skipped:
-            results.append(_skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}"))
+            results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
             status_of[spec.id] = "not_run"
             continue
         if import_error:
             status = "error" if spec.id == assignment.gate else "not_run"
             message = ("importing your submission failed: " + _describe_error(import_error)
                        if status == "error" else "not run: the submission could not be imported")
-            results.append(_skipped(spec, points, visibility, status, message))
+            results[spec.id] = _skipped(spec, points, visibility, status, message)
             status_of[spec.id] = status
             continue
         missing = missing_api(hello, spec.needs_api)
@@ -227,7 +275,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
         if missing or blocked:
             why = (f"needs {', '.join(missing)}, which your submission does not define" if missing
                    else f"needs check {', '.join(blocked)} to pass first")
-            results.append(_skipped(spec, points, visibility, "not_run", f"not run: {why}"))
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {why}")
             status_of[spec.id] = "not_run"
             continue
         try:
@@ -241,7 +289,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
                              data=ctx.data if ctx is not None else {})
         if status != "passed" and ctx is not None:
             result.diagnoses = diagnose(spec.id, status, ctx.observations)
-        results.append(result)
+        results[spec.id] = result
         status_of[spec.id] = status
     return results
 

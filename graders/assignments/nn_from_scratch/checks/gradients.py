@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+from nngrade.assignments.nn_from_scratch.fixture_build import gradients_of, one_hot, parameters_of, reference, reference_net
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 from nngrade.sandbox import StudentError
 
 from .network import build_network
@@ -186,3 +188,26 @@ def no_accumulation(ctx):
                 call=f"Linear({fan_in}, {fan_out}): forward(x), backward(g) twice, then dW",
                 quantity="weight gradients after the second identical backward",
                 fix="assign self.dW = ... in backward; `+=` adds the previous call's gradient.")
+
+
+# -- fixtures: whole networks, one batch, and the parameter gradients -------------------------------------
+def network_fixture_of(rng, name):
+    """Parameters of a reference network, one batch, its loss and every gradient."""
+    sizes, output_sigmoid, loss_name = NETWORKS[name]
+    net = reference_net(sizes, rng, output_sigmoid)
+    loss = getattr(reference(), loss_name)()
+    x = rng.normal(size=(6, sizes[0]))
+    y = one_hot(rng, 6, sizes[-1])
+    value = loss.forward(net.forward(x), y)
+    grad_in = net.backward(loss.backward())
+    return {"x": x, "y": y, "loss": np.float64(value), "grad_in": grad_in, **parameters_of(net), **gradients_of(net)}
+
+
+@fixture("network_ce")
+def network_ce_fixture(rng):
+    return network_fixture_of(rng, "network_ce")
+
+
+@fixture("network_mse")
+def network_mse_fixture(rng):
+    return network_fixture_of(rng, "network_mse")

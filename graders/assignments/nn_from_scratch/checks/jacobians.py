@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
-from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE
+from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE, linear_fixture_of
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed, mismatch_report
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 
 BOTH = ("public", "hidden")
 FD_STEP = 1e-6
@@ -105,3 +106,9 @@ def linear_backward(ctx):
         ctx.compare(grad_x, f["grad_x"], key=f"grad_x_{fixture}", inputs=inputs,
                     call=f"{where}, the returned grad_x", quantity="input gradients g @ W.T",
                     fix="return grad_y @ self.W.T.")
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------
+@fixture("linear_square")
+def linear_square_fixture(rng):
+    return linear_fixture_of(rng, 4, 4, 4)
