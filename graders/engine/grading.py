@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -197,17 +198,64 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
                                None if mode == "check" else
                                lambda: hidden_set_seed(hidden_secret(config)[0], loaded.info.sha256))
 
-        def fresh_session():
-            return WorkerSession(loaded.module_dir, loaded.entry, limits=limits_from_config(config),
-                                 isolation=isolation, slot=slot, api=assignment.api,
-                                 plugins=assignment.plugin_paths())
-
-        with session:
-            report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
-                "resources": resources, "fixtures_folder": folder, "fixtures": fixtures, "isolation": isolation,
-                "seed_offset": 0 if seed is None else int(seed)}, report, fresh_session)
+        hidden = _HiddenWorker(lambda: WorkerSession(
+            loaded.module_dir, loaded.entry, limits=limits_from_config(config), isolation=isolation, slot=None,
+            api=assignment.api, plugins=assignment.plugin_paths())) \
+            if any(v == "hidden" and spec.id not in skipped for spec, _, v in checks) else None
+        try:
+            with session:
+                report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
+                    "resources": resources, "fixtures_folder": folder, "fixtures": fixtures, "isolation": isolation,
+                    "seed_offset": 0 if seed is None else int(seed)}, report, hidden)
+        finally:
+            if hidden is not None:
+                hidden.close()
     report.duration = round(time.perf_counter() - started, 3)
     return report
+
+
+class _HiddenWorker:
+    """The hidden checks' session, its worker started while the public checks run.
+
+    A started worker has not imported the submission yet: that is its first request,
+    sent only once the public worker and every process of its uid are gone. It runs
+    under another sandbox uid, so the public session's sweep leaves it alone.
+    """
+
+    def __init__(self, make_session):
+        self.session, self.error = None, None
+        try:
+            self.session = make_session()
+        except Exception as exc:  # noqa: BLE001 - raised when the hidden checks ask for their worker
+            self.error = exc
+        self._ready, self._closed = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._start, name="nngrade-hidden-worker", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            if self.session is not None:
+                self.session.start()
+        except Exception:  # noqa: BLE001 - the first request starts it again and reports what fails
+            self.session.restart()
+        finally:
+            self._ready.set()
+            # NOTE: the worker gets SIGKILL when the *thread* that started it ends (PR_SET_PDEATHSIG,
+            # bwrap --die-with-parent), so this thread lives until the session is closed.
+            self._closed.wait()
+
+    def __call__(self):
+        self._ready.wait()
+        if self.error is not None:
+            raise self.error
+        return self.session
+
+    def close(self) -> None:
+        self._ready.wait()
+        if self.session is not None:
+            self.session.close()
+        self._closed.set()
+        self._thread.join()
 
 
 def _skipped(spec, points, visibility, status, message) -> CheckResult:
@@ -232,17 +280,27 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     why_not = "the submission could not be imported" if extras["hello"].get("import_error") else \
         None if fresh_session is not None else "no worker for the hidden checks"
     if why_not is None and any(spec.id not in skipped for spec, _, _ in hidden):
-        with fresh_session() as second:
-            later = _run_phase(second, hidden, skipped, status_of, config, diagnose, assignment, extras)
-        printed = later.pop("", "")
-        first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
-        if printed.strip() and first is not None:  # the fresh import's printing: instructors only
-            first.output = f"[printed when the hidden checks' worker imported the submission]\n{printed}{first.output}"
-        results.update(later)
-    else:
-        results.update((spec.id, _skipped(spec, 0.0 if spec.id in skipped else points, visibility, "not_run",
-                                          f"not run: {skipped.get(spec.id, why_not)}"))
-                       for spec, points, visibility in hidden)
+        try:
+            second = fresh_session()
+        except Exception as exc:  # noqa: BLE001 - no worker could be started: never the submission's fault
+            why_not = exc
+        else:
+            with second:
+                later = _run_phase(second, hidden, skipped, status_of, config, diagnose, assignment, extras)
+            printed = later.pop("", "")
+            first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
+            if printed.strip() and first is not None:  # the fresh import's printing: instructors only
+                first.output = f"[printed when the hidden checks' worker imported the submission]\n{printed}{first.output}"
+            results.update(later)
+            hidden = []
+    for spec, points, visibility in hidden:
+        if spec.id in skipped:
+            results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
+        elif isinstance(why_not, Exception):
+            results[spec.id] = _skipped(spec, points, visibility, "error",
+                                        INFRASTRUCTURE + f"{type(why_not).__name__}: {why_not}")
+        else:
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {why_not}")
     return [results[spec.id] for spec, _, _ in checks]
 
 

@@ -58,13 +58,15 @@ def test_the_environment_variable_wins_over_the_configuration(tmp_path, monkeypa
 def test_hidden_checks_run_last_in_a_fresh_worker(tmp_path):
     source = mutated_source(append='''
 import secrets as _secrets
+import time as _time
 _WORKER = _secrets.token_hex(8)
-print("imported in worker", _WORKER)
+print("imported in worker", _WORKER, "at", repr(_time.time()))
 _forward = Sigmoid.forward
 
 
 def _printing_forward(self, x):
     print("token-of-worker", _WORKER)
+    print("called at", repr(_time.time()))
     return _forward(self, x)
 
 
@@ -79,6 +81,11 @@ Sigmoid.forward = _printing_forward
     first_hidden = next(c for c in report.checks if c.id.endswith(".hidden") and c.output)
     assert "hidden checks' worker imported the submission" in first_hidden.output
     assert f"imported in worker {hidden.pop()}" in first_hidden.output
+    # The hidden worker imported the submission only after the last call into the public one.
+    hidden_import = float(re.search(r"imported in worker \w+ at ([0-9.]+)", first_hidden.output).group(1))
+    public_calls = [float(t) for c in report.checks if not c.id.endswith(".hidden")
+                    for t in re.findall(r"^called at ([0-9.]+)$", c.output, re.M)]
+    assert public_calls and hidden_import > max(public_calls)
     # The report keeps the checks' declared order; every hidden check ran after every public one.
     assert [c.id for c in report.checks] == [c.id for c in grade(REFERENCE_DIR, config=configured(tmp_path, "x"),
                                                                  only="not mnist").checks]
