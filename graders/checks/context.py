@@ -21,7 +21,7 @@ from nngrade.checks.compare import (
     validate_array,
     validate_scalar,
 )
-from nngrade.engine.fixture_store import load_fixture
+from nngrade.engine.fixture_store import FixtureUnavailable, load_fixture
 from nngrade.sandbox import StudentError
 
 __all__ = ["CheckContext", "CheckFailed", "Partial", "Observation"]
@@ -72,7 +72,8 @@ class CheckContext:
         The validated assignment configuration.
     extras : dict
         Engine-provided values: ``hello`` (the worker's description of the submission),
-        ``resources`` (:class:`nngrade.engine.resources.Resources`), ``fixtures_folder``,
+        ``resources`` (:class:`nngrade.engine.resources.Resources`), ``fixtures``
+        (:class:`nngrade.engine.fixture_store.FixtureSets`), ``fixtures_folder``,
         ``isolation``, ``seed_offset``.
     """
 
@@ -95,8 +96,18 @@ class CheckContext:
 
     # -- fixtures ------------------------------------------------------------
     def fixture(self, name: str) -> dict[str, np.ndarray]:
-        """Fixture ``name`` from this check's set (public or hidden)."""
-        return load_fixture(self.spec.visibility, name)
+        """Fixture ``name`` from this check's set: the committed public one, or this grade's hidden one.
+
+        Raises
+        ------
+        NotRun
+            When the fixture cannot be generated here (a student kit has no reference).
+        """
+        sets = self.extras.get("fixtures")
+        try:
+            return sets.get(self.spec.visibility, name) if sets is not None else load_fixture("public", name)
+        except FixtureUnavailable as exc:
+            raise NotRun(str(exc)) from None
 
     # -- the worker ----------------------------------------------------------
     def new(self, cls: str, *args, **kwargs):

@@ -161,6 +161,9 @@ def load_config(path: str | Path | None = None, *, known_checks: bool = True) ->
         raise ConfigError(f"assignment.package = {package!r} cannot be loaded: {exc}") from None
     config = _merge(_combine(engine, _assignment_defaults(assignment)), override)
     _extensions(config, Path(path).resolve().parent if path is not None else None)
+    seed = config["hidden"]["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, (str, int)):
+        raise ConfigError(f"hidden.seed = {seed!r} is invalid: expected a string or an integer (the secret seed)")
     _validate_numbers(config, {**ENGINE_NUMBERS, **assignment.config_numbers})
     if assignment.validate_config is not None:
         assignment.validate_config(config)

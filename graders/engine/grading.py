@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,15 @@ from nngrade.checks.registry import collect
 from nngrade.engine import blas
 from nngrade.engine.assignment import Assignment, assignment_of
 from nngrade.engine.config import check_settings, load_config
-from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
+from nngrade.engine.fixture_store import (
+    FixtureSets,
+    fixture_generators,
+    fixtures_dir,
+    hidden_secret,
+    hidden_set_seed,
+    manifest,
+    manifest_sha256,
+)
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
 from nngrade.engine.startup import Startup
@@ -33,6 +42,7 @@ from nngrade.sandbox import (
     SandboxUnavailable,
     StudentError,
     WorkerCrashed,
+    WorkerSession,
     WorkerTimeout,
 )
 
@@ -189,12 +199,68 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
                              for spec, points, visibility in checks]
             report.duration = round(time.perf_counter() - started, 3)
             return report
-        with session:
-            report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
-                "resources": resources, "fixtures_folder": folder, "isolation": isolation,
-                "seed_offset": 0 if seed is None else int(seed)}, report)
+        fixtures = FixtureSets(lambda: fixture_generators(assignment.check_modules), folder,
+                               None if mode == "check" else
+                               lambda: hidden_set_seed(hidden_secret(config)[0], loaded.info.sha256))
+
+        hidden = _HiddenWorker(lambda: WorkerSession(
+            loaded.module_dir, loaded.entry, limits=limits_from_config(config), isolation=isolation, slot=None,
+            api=assignment.api, plugins=assignment.plugin_paths())) \
+            if any(v == "hidden" and spec.id not in skipped for spec, _, v in checks) else None
+        try:
+            with session:
+                report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
+                    "resources": resources, "fixtures_folder": folder, "fixtures": fixtures, "isolation": isolation,
+                    "seed_offset": 0 if seed is None else int(seed)}, report, hidden)
+        finally:
+            if hidden is not None:
+                hidden.close()
     report.duration = round(time.perf_counter() - started, 3)
     return report
+
+
+class _HiddenWorker:
+    """The hidden checks' session, its worker started while the public checks run.
+
+    A started worker has not imported the submission yet: that is its first request,
+    sent only once the public worker and every process of its uid are gone. It runs
+    under another sandbox uid, so the public session's sweep leaves it alone.
+    """
+
+    def __init__(self, make_session):
+        self.session, self.error = None, None
+        try:
+            self.session = make_session()
+        except Exception as exc:  # noqa: BLE001 - raised when the hidden checks ask for their worker
+            self.error = exc
+        self._ready, self._closed = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._start, name="nngrade-hidden-worker", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            if self.session is not None:
+                self.session.start()
+        except Exception:  # noqa: BLE001 - the first request starts it again and reports what fails
+            self.session.restart()
+        finally:
+            self._ready.set()
+            # NOTE: the worker gets SIGKILL when the *thread* that started it ends (PR_SET_PDEATHSIG,
+            # bwrap --die-with-parent), so this thread lives until the session is closed.
+            self._closed.wait()
+
+    def __call__(self):
+        self._ready.wait()
+        if self.error is not None:
+            raise self.error
+        return self.session
+
+    def close(self) -> None:
+        self._ready.wait()
+        if self.session is not None:
+            self.session.close()
+        self._closed.set()
+        self._thread.join()
 
 
 def _skipped(spec, points, visibility, status, message) -> CheckResult:
@@ -202,29 +268,69 @@ def _skipped(spec, points, visibility, status, message) -> CheckResult:
                        status=status, visibility=visibility, message=message)
 
 
-def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report) -> list[CheckResult]:
+def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report,
+                fresh_session=None) -> list[CheckResult]:
+    """Run the public checks in ``session``, then the hidden ones in a worker of ``fresh_session()``.
+
+    The hidden checks' worker imports the submission anew after the public worker has
+    ended, so nothing it prints, having seen hidden inputs, can reach the output of a
+    public check (students see that output). Results keep the order of ``checks``.
+    """
+    status_of: dict[str, str] = {}
+    public = [c for c in checks if c[2] != "hidden"]
+    hidden = [c for c in checks if c[2] == "hidden"]
+    results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras)
+    report.output = results.pop("", "")
+    session.close()
+    why_not = "the submission could not be imported" if extras["hello"].get("import_error") else \
+        None if fresh_session is not None else "no worker for the hidden checks"
+    if why_not is None and any(spec.id not in skipped for spec, _, _ in hidden):
+        try:
+            second = fresh_session()
+        except Exception as exc:  # noqa: BLE001 - no worker could be started: never the submission's fault
+            why_not = exc
+        else:
+            with second:
+                later = _run_phase(second, hidden, skipped, status_of, config, diagnose, assignment, extras)
+            printed = later.pop("", "")
+            first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
+            if printed.strip() and first is not None:  # the fresh import's printing: instructors only
+                first.output = f"[printed when the hidden checks' worker imported the submission]\n{printed}{first.output}"
+            results.update(later)
+            hidden = []
+    for spec, points, visibility in hidden:
+        if spec.id in skipped:
+            results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
+        elif isinstance(why_not, Exception):
+            results[spec.id] = _skipped(spec, points, visibility, "error",
+                                        INFRASTRUCTURE + f"{type(why_not).__name__}: {why_not}")
+        else:
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {why_not}")
+    return [results[spec.id] for spec, _, _ in checks]
+
+
+def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras) -> dict:
+    """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed."""
     try:
         hello = session.hello()
     except SandboxUnavailable as exc:
-        return [_skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks]
+        return {s.id: _skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks}
     except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
         hello = {"import_error": {"type": type(exc).__name__, "message": str(exc)}}
-    report.output = session.take_output()
+    results: dict = {"": session.take_output()}
     extras["hello"] = hello
     import_error = hello.get("import_error")
-    results: list[CheckResult] = []
-    status_of: dict[str, str] = {}
     for spec, points, visibility in checks:
         began = time.perf_counter()
         if spec.id in skipped:
-            results.append(_skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}"))
+            results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
             status_of[spec.id] = "not_run"
             continue
         if import_error:
             status = "error" if spec.id == assignment.gate else "not_run"
             message = ("importing your submission failed: " + _describe_error(import_error)
                        if status == "error" else "not run: the submission could not be imported")
-            results.append(_skipped(spec, points, visibility, status, message))
+            results[spec.id] = _skipped(spec, points, visibility, status, message)
             status_of[spec.id] = status
             continue
         missing = missing_api(hello, spec.needs_api)
@@ -232,7 +338,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
         if missing or blocked:
             why = (f"needs {', '.join(missing)}, which your submission does not define" if missing
                    else f"needs check {', '.join(blocked)} to pass first")
-            results.append(_skipped(spec, points, visibility, "not_run", f"not run: {why}"))
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {why}")
             status_of[spec.id] = "not_run"
             continue
         try:
@@ -246,7 +352,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
                              data=ctx.data if ctx is not None else {})
         if status != "passed" and ctx is not None:
             result.diagnoses = diagnose(spec.id, status, ctx.observations)
-        results.append(result)
+        results[spec.id] = result
         status_of[spec.id] = status
     return results
 

@@ -93,7 +93,7 @@ BROKEN = [
           (STEP, "param += lr * grad"), loses=("xor.softmax_ce", "xor.mse"), also=("xor.softmax_ce", "xor.mse")),
     entry("step_rebinds_local", "update_not_applied", "gradients.step",
           r"after Network\.step\(0\.1\) all 15 elements of W of Linear layer 0 are unchanged \(its gradient is "
-          r"not zero: max \|grad\| = 0\.02312\)",
+          r"not zero: max \|grad\| = 0\.03985\)",
           (STEP, "param = param - lr * grad"), loses=("xor.softmax_ce", "xor.mse"),
           also=("xor.softmax_ce", "xor.mse")),
     entry("step_assigns_gradient", "gradient_assigned", "gradients.step",
@@ -151,7 +151,7 @@ BROKEN = [
           (SIGMOID_BACKWARD, "return as_float_array(grad_y) * y * (1.0 + y)")),
     # -- softmax --------------------------------------------------------------
     entry("jacobian_summed", "softmax_jacobian_row_sum", "jacobians.softmax_jacobian",
-          r"all 15 returned values are 0 \(max \|yours\| = [0-9.e+-]+\) while the reference's reach 0\.2487; "
+          r"all 15 returned values are 0 \(max \|yours\| = [0-9.e+-]+\) while the reference's reach 0\.2498; "
           r"shape \(5, 3\) instead of \(5, 3, 3\)",
           (JACOBIAN, "return (" + JACOBIAN[len("return "):] + ").sum(axis=1)")),
     entry("softmax_backward_diagonal", "softmax_jacobian_diagonal", "jacobians.softmax_backward",
@@ -235,7 +235,7 @@ BROKEN = [
           r"yours has shape \(5, 4\) and its sum over axis 0 equals the reference on 4/4 elements",
           (LINEAR_DB, "self.db = g.astype(self.b.dtype, copy=False)")),
     entry("db_total", "bias_gradient_scalar", "jacobians.linear_backward",
-          r"yours is the single number 2\.781 = the sum of every element of the reference's 4 per-unit "
+          r"yours is the single number -1\.143 = the sum of every element of the reference's 4 per-unit "
           r"values; expected shape \(4,\)",
           (LINEAR_DB, "self.db = g.sum().astype(self.b.dtype, copy=False)")),
     entry("db_mean", "bias_gradient_averaged", "jacobians.linear_backward",

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from nngrade.assignments.nn_from_scratch.fixture_build import one_hot, reference
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 from nngrade.sandbox import StudentError
 
 BOTH = ("public", "hidden")
@@ -237,3 +239,96 @@ def softmax_rows(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax, computed by the grader (the max is subtracted first)."""
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+# -- fixtures (inputs drawn from each fixture's own rng; expected values from the reference) ------------
+@fixture("sigmoid")
+def sigmoid_fixture(rng):
+    sig = reference().Sigmoid()
+    x, g = rng.normal(0, 3, (5, 4)), rng.normal(size=(5, 4))
+    return {"x": x, "y": sig.forward(x), "g": g, "grad_x": sig.backward(g)}
+
+
+@fixture("sigmoid_extreme")
+def sigmoid_extreme_fixture(rng):
+    x = np.array([[-1000.0, -745.5, -40.0, 0.0], [40.0, 709.9, 1000.0, 0.0]])
+    x[:, 3] = rng.normal(size=2)
+    return {"x": x, "y": reference().Sigmoid().forward(x)}
+
+
+def softmax_fixture_of(z, rng):
+    """Softmax outputs, backward of a random ``g`` and Jacobians at ``z``, from the reference."""
+    sm = reference().Softmax()
+    g = rng.normal(size=z.shape)
+    s = sm.forward(z)
+    return {"z": z, "s": s, "g": g, "grad_z": sm.backward(g), "jacobian": sm.jacobian(z)}
+
+
+@fixture("softmax")
+def softmax_fixture(rng):
+    return softmax_fixture_of(rng.normal(0, 2, (5, 3)), rng)
+
+
+@fixture("softmax_square")
+def softmax_square_fixture(rng):
+    return softmax_fixture_of(rng.normal(0, 2, (4, 4)), rng)
+
+
+@fixture("softmax_extreme")
+def softmax_extreme_fixture(rng):
+    z = np.array([[1000.0, 999.0, 998.0, 0.0], [-1000.0, -1001.0, -999.5, -1000.0],
+                  [1000.0, -1000.0, 0.0, 1.0]]) + rng.normal(0, 0.1, (3, 4))
+    return softmax_fixture_of(z, rng)
+
+
+def linear_fixture_of(rng, n, fan_in, fan_out):
+    """A reference Linear layer with a random bias, one forward and one backward."""
+    lin = reference().Linear(fan_in, fan_out, rng=rng)
+    lin.b = rng.normal(size=fan_out)
+    x, g = rng.normal(size=(n, fan_in)), rng.normal(size=(n, fan_out))
+    y = lin.forward(x)
+    grad_x = lin.backward(g)
+    return {"x": x, "W": lin.W, "b": lin.b, "y": y, "g": g, "grad_x": grad_x, "dW": lin.dW, "db": lin.db}
+
+
+@fixture("linear")
+def linear_fixture(rng):
+    return linear_fixture_of(rng, 5, 3, 4)
+
+
+@fixture("mse")
+def mse_fixture(rng):
+    pred, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    mse = reference().MSELoss()
+    return {"pred": pred, "target": target, "loss": np.float64(mse.forward(pred, target)), "grad": mse.backward()}
+
+
+def _probabilities(rng, n, k):
+    """Random probability rows and one-hot targets; row 0 has an exact zero off its true class."""
+    probs = rng.dirichlet(np.ones(k), size=n)
+    target = one_hot(rng, n, k)
+    probs[0, np.argmin(target[0] + probs[0])] = 0.0
+    probs[0] /= probs[0].sum()
+    return probs, target
+
+
+@fixture("cross_entropy")
+def cross_entropy_fixture(rng):
+    probs, target = _probabilities(rng, 6, 4)
+    ce = reference().CrossEntropyLoss()
+    return {"probs": probs, "target": target, "loss": np.float64(ce.forward(probs, target)), "grad": ce.backward()}
+
+
+@fixture("cross_entropy_zero")
+def cross_entropy_zero_fixture(rng):
+    probs, target = _probabilities(rng, 6, 4)
+    probs[1] = np.roll(target[1], 1)  # all mass on a wrong class: p = 0 on the true one
+    return {"probs": probs, "target": target,
+            "loss": np.float64(reference().CrossEntropyLoss().forward(probs, target))}
+
+
+@fixture("softmax_ce")
+def softmax_ce_fixture(rng):
+    logits, target = rng.normal(0, 2, (6, 3)), one_hot(rng, 6, 3)
+    sce = reference().SoftmaxCrossEntropyLoss()
+    return {"logits": logits, "target": target, "loss": np.float64(sce.forward(logits, target)),
+            "grad": sce.backward()}

@@ -4,8 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import is_factor, scale_factor
+from nngrade.assignments.nn_from_scratch.fixture_build import (
+    gradients_of,
+    one_hot,
+    parameters_of,
+    reference,
+    reference_net,
+)
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 from nngrade.sandbox import StudentError
 
 from ..maths import composition
@@ -17,9 +25,9 @@ BOTH = ("public", "hidden")
 FD_STEP = 1e-6
 
 
-def _loss_gradient(ctx, cls: str, fixture: str, first: str, formula: str, fix: str):
+def _loss_gradient(ctx, cls: str, fixture_name: str, first: str, formula: str, fix: str):
     """Compare a loss's backward() with the fixture, then test it against the student's own forward."""
-    f = ctx.fixture(fixture)
+    f = ctx.fixture(fixture_name)
     x, target = f[first], f["target"]
     loss = ctx.new(cls)
     value = ctx.scalar(loss.call("forward", x, target), call=f"{cls}().forward({first}, target)")
@@ -134,10 +142,10 @@ def _ran_forward_backward(ctx, f):
     return net, linears, grads
 
 
-def _forward_backward(ctx, fixture, f=None):
+def _forward_backward(ctx, fixture_name, f=None):
     """Build the fixture's network from the student's classes and run one forward/backward."""
-    f = ctx.fixture(fixture) if f is None else f
-    sizes, output_sigmoid, loss_name = NETWORKS[fixture]
+    f = ctx.fixture(fixture_name) if f is None else f
+    sizes, output_sigmoid, loss_name = NETWORKS[fixture_name]
     net, linears = build_network(ctx, sizes, output_sigmoid=output_sigmoid, params=_fixture_params(f))
     loss = ctx.new(loss_name)
     ctx.scalar(loss.call("forward", net.call("forward", f["x"]), f["y"]), call=f"{loss_name}().forward")
@@ -181,8 +189,8 @@ def network_backward(ctx):
     judged is the composition: every layer's backward, in reverse order, each
     fed what the layer after it returned.
     """
-    for fixture, (sizes, output_sigmoid, loss_name) in NETWORKS.items():
-        f = ctx.fixture(fixture)
+    for fixture_name, (sizes, output_sigmoid, loss_name) in NETWORKS.items():
+        f = ctx.fixture(fixture_name)
         params = _fixture_params(f)
         net, linears = _stand_in_layers_network(ctx, f, sizes, output_sigmoid)
         net.call("forward", f["x"])
@@ -204,14 +212,14 @@ def network_backward(ctx):
         try:
             for layer in reversed(range(len(linears))):
                 for attr, index in (("dW", 2 * layer), ("db", 2 * layer + 1)):
-                    ctx.compare(linears[layer].get(attr), expected[index], key=f"{fixture}_{attr}{layer}",
+                    ctx.compare(linears[layer].get(attr), expected[index], key=f"{fixture_name}_{attr}{layer}",
                                 inputs={"x": f["x"], "y": f["y"], "params": params, "layer": layer},
                                 call=f"{where}, layer {layer} {attr}"
                                      + (f" (layer {diverging} is the first to differ, counting from the output)"
                                         if diverging >= 0 else ""),
                                 quantity=f"{attr} of Linear layer {layer}", fix=fix + (
                                     f" Measured: {composition.MISTAKES[mistake][0]}." if mistake else ""))
-            ctx.compare(grad_in, f["grad_in"], key=f"{fixture}_grad_in", call=f"{where}, the returned gradient",
+            ctx.compare(grad_in, f["grad_in"], key=f"{fixture_name}_grad_in", call=f"{where}, the returned gradient",
                         quantity="gradients with respect to the network input",
                         fix="every layer's dW and db are right, so only the return value is wrong: return the "
                             "gradient the first layer's backward returned.")
@@ -333,3 +341,26 @@ def no_accumulation(ctx):
                 call=f"{call} twice, then dW",
                 quantity="weight gradients after the second identical backward (your first dW)",
                 fix="assign self.dW = ... in backward; `+=` adds the previous call's gradient.")
+
+
+# -- fixtures: whole networks, one batch, and the parameter gradients -------------------------------------
+def network_fixture_of(rng, name):
+    """Parameters of a reference network, one batch, its loss and every gradient."""
+    sizes, output_sigmoid, loss_name = NETWORKS[name]
+    net = reference_net(sizes, rng, output_sigmoid)
+    loss = getattr(reference(), loss_name)()
+    x = rng.normal(size=(6, sizes[0]))
+    y = one_hot(rng, 6, sizes[-1])
+    value = loss.forward(net.forward(x), y)
+    grad_in = net.backward(loss.backward())
+    return {"x": x, "y": y, "loss": np.float64(value), "grad_in": grad_in, **parameters_of(net), **gradients_of(net)}
+
+
+@fixture("network_ce")
+def network_ce_fixture(rng):
+    return network_fixture_of(rng, "network_ce")
+
+
+@fixture("network_mse")
+def network_mse_fixture(rng):
+    return network_fixture_of(rng, "network_mse")

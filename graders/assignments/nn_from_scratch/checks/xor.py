@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nngrade.assignments.nn_from_scratch.fixture_build import one_hot, parameters_of, reference, reference_net
 from nngrade.assignments.nn_from_scratch.maths.evaluate import (
     XOR_X,
     init_params,
@@ -26,6 +27,7 @@ from nngrade.assignments.nn_from_scratch.training.integrity import (
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.context import Partial
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 from nngrade.sandbox import Rng
 
 from ..training import train_replay
@@ -189,3 +191,19 @@ def train_function(ctx):
     elif found != "weighted":
         ctx.note(f"train() records {train_replay.HISTORIES[found]} for each epoch; docs/API.md records "
                  f"{train_replay.HISTORIES['weighted']}. Both show training progress; the parameters match.")
+
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------
+@fixture("train")
+def train_fixture(rng):
+    """A tiny problem, the reference's train() loss history and final parameters."""
+    ref = reference()
+    net = reference_net((3, 4, 2), rng)
+    x, y = rng.normal(size=(10, 3)), one_hot(rng, 10, 2)
+    start = parameters_of(net)
+    rng_seed = int(rng.integers(0, 2**31))
+    history = ref.train(net, ref.SoftmaxCrossEntropyLoss(), x, y, epochs=3, lr=0.5, batch_size=4,
+                        rng=np.random.default_rng(rng_seed))
+    return {"x": x, "y": y, "history": np.asarray(history), "rng_seed": np.int64(rng_seed), "epochs": np.int64(3),
+            "lr": np.float64(0.5), "batch_size": np.int64(4), **start, **parameters_of(net, "final")}

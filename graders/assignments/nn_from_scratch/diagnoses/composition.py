@@ -10,6 +10,7 @@ those of the bug, computed here from the inputs.
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import (
     as_array,
     first_mismatch,

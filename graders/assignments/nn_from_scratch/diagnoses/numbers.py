@@ -6,12 +6,12 @@ check recorded. Nothing in this module looks at student code.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from nngrade.assignments.nn_from_scratch.maths.backprop import loss_gradient
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
-from functools import lru_cache
-
 from nngrade.engine.config import load_config
 
 #: Tolerance of a signature match: loose enough for a student who computes in

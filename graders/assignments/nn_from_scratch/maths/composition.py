@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.evaluate import layer_outputs
 
 #: name -> (what was measured, the fix that follows).

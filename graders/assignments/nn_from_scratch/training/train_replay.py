@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.backprop import gradients, loss_gradient
 from nngrade.assignments.nn_from_scratch.maths.evaluate import layer_outputs, mlp_outputs
 
