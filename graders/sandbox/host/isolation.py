@@ -259,7 +259,10 @@ def _candidates(mode: str, cap: str | None) -> list[str]:
     names = list(LEVELS)
     if mode == "off":
         cap = "off"
-    return names[names.index(cap):] if cap else [n for n in names if n != "off"]
+    if cap == "off":
+        return ["off"]
+    # "off" is never a fallback: it has no isolation and, for a root grader, runs the worker as root.
+    return [n for n in (names[names.index(cap):] if cap else names) if n != "off"]
 
 
 def _probe(mode: str, cap: str | None) -> Isolation:
