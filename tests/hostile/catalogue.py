@@ -6,11 +6,11 @@ import shutil
 
 from nngrade.sandbox.host.levels import LEVELS
 
-from hostile import entries_escape, entries_forgery, entries_resources, entries_training
+from hostile import entries_boundary, entries_escape, entries_forgery, entries_resources, entries_training
 from hostile.kit import Entry
 
 ENTRIES: list[Entry] = [*entries_forgery.ENTRIES, *entries_escape.ENTRIES, *entries_resources.ENTRIES,
-                        *entries_training.ENTRIES]
+                        *entries_training.ENTRIES, *entries_boundary.ENTRIES]
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 CATEGORIES = sorted({entry.category for entry in ENTRIES})
 
