@@ -115,8 +115,9 @@ class ImportGuard:
         return None
 
     def _from_submission(self):
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        frame = sys._getframe(2)  # past find_spec: the import machinery's frames, then the code that asked for the import
+        while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
+                                     or str(frame.f_globals.get("__name__", "")).startswith("importlib")):
             frame = frame.f_back
         return frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(self.submission_dir + os.sep)
 
