@@ -186,7 +186,8 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
         if refused:  # imports the assignment forbids: the gate fails, naming them, and nothing runs
             report.checks = [_skipped(spec, points, visibility, "failed", findings_message(refused))
                              if spec.id == assignment.gate else
-                             _skipped(spec, points, visibility, "not_run", f"not run: needs check {assignment.gate} to pass first")
+                             _skipped(spec, points, visibility, "not_run",
+                                      f"not run: needs check {assignment.gate} to pass first")
                              for spec, points, visibility in checks]
         elif session is None:
             report.checks = [_skipped(spec, points, visibility, "error" if spec.id == assignment.gate else "not_run",

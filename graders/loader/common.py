@@ -237,13 +237,17 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
     return found
 
 
-def scan_imports(module_dir: Path) -> list[tuple[str, str, int]]:
+def scan_imports(module_dir: Path, mentioning: tuple[str, ...] | None = None) -> list[tuple[str, str, int]]:
     """Every absolute import in the ``.py`` files of a loaded submission, without running them.
 
     Parameters
     ----------
     module_dir : Path
         The loader's output folder (what the worker imports).
+    mentioning : tuple of str, optional
+        Parse only the files whose text contains one of these names (a file
+        that never spells a module's name cannot import it by a literal name);
+        default: parse every file.
 
     Returns
     -------
@@ -252,11 +256,15 @@ def scan_imports(module_dir: Path) -> list[tuple[str, str, int]]:
         order. A file that does not parse (it was syntax-checked already) is skipped.
     """
     found = []
-    for path in sorted(Path(module_dir).rglob("*.py")):
-        if path.is_symlink() or not path.is_file():
+    paths = [Path(folder) / name for folder, _, names in os.walk(module_dir) for name in names if name.endswith(".py")]
+    for path in sorted(paths):
+        if path.is_symlink():
             continue
         try:
-            tree = ast.parse(path.read_bytes(), filename=path.name)
+            data = path.read_bytes()
+            if mentioning is not None and not any(name.encode() in data for name in mentioning):
+                continue
+            tree = ast.parse(data, filename=path.name)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
             continue
         relative = path.relative_to(module_dir).as_posix()

@@ -98,6 +98,7 @@ class ImportGuard:
 
     def __init__(self, forbidden, allowed, submission_dir):
         self.forbidden = tuple(forbidden)
+        self.watched = tuple(b for b in self.forbidden if b not in sys.modules)  # not the worker's own imports
         self.allowed = frozenset(allowed)
         self.submission_dir = submission_dir
         self.own = frozenset(name.partition(".")[0] for name in os.listdir(submission_dir))
@@ -115,7 +116,7 @@ class ImportGuard:
         return None
 
     def _from_submission(self):
-        frame = sys._getframe(2)  # past find_spec: the import machinery's frames, then the code that asked for the import
+        frame = sys._getframe(2)  # past find_spec: the import machinery, then the code asking for the import
         while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
                                      or str(frame.f_globals.get("__name__", "")).startswith("importlib")):
             frame = frame.f_back
@@ -123,7 +124,7 @@ class ImportGuard:
 
     def tampered(self):
         """Whether student code took the guard out, or holds a forbidden module anyway."""
-        return self not in sys.meta_path or any(banned in sys.modules for banned in self.forbidden)
+        return not any(finder is self for finder in sys.meta_path) or any(b in sys.modules for b in self.watched)
 
 
 def install_import_guard(submission_dir):
