@@ -1,4 +1,9 @@
-"""HTML pages of a results folder: the class analytics page and per-submission feedback pages."""
+"""HTML pages of a results folder: the class analytics page and per-submission feedback pages.
+
+Every page passes through :func:`~nngrade.render.safe.safe_text` before it is
+returned or written, so text in a stored report (a lone surrogate, a control
+character) can never stop a page, or the pages of a whole batch, from being written.
+"""
 from __future__ import annotations
 
 import multiprocessing
@@ -9,6 +14,7 @@ from nngrade.batch.analytics import summarize
 from nngrade.batch.store import ResultsStore
 from nngrade.engine.fsutil import write_atomically
 from nngrade.render.html import render_class_page, render_feedback_page
+from nngrade.render.safe import safe_text
 
 
 def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None) -> str:
@@ -26,8 +32,8 @@ def class_page(results_dir, *, title: str = "Class report", feedback_links: bool
                                 "`nngrade batch`?")
     if feedback_links is None:
         feedback_links = store.feedback.is_dir() and any(store.feedback.glob("*.html"))
-    return render_class_page(reports, summarize(reports), roster=store.roster(), title=title,
-                             feedback_links=feedback_links)
+    return safe_text(render_class_page(reports, summarize(reports), roster=store.roster(), title=title,
+                                       feedback_links=feedback_links))
 
 
 def student_page(results_dir, ident: str) -> str:
@@ -41,11 +47,11 @@ def student_page(results_dir, ident: str) -> str:
         When ``ident`` is not a valid id.
     """
     store = ResultsStore(Path(results_dir), create=False)
-    return render_feedback_page(store.load_report(ident))
+    return safe_text(render_feedback_page(store.load_report(ident)))
 
 
 def _write_page(report: dict, page_path: Path) -> None:
-    write_atomically(page_path, render_feedback_page(report))
+    write_atomically(page_path, safe_text(render_feedback_page(report)))
 
 
 def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[dict] | None = None) -> int:

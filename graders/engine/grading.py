@@ -21,6 +21,7 @@ from nngrade.checks.context import CheckContext, Partial
 from nngrade.checks.registry import collect
 from nngrade.engine import blas
 from nngrade.engine.assignment import Assignment, assignment_of
+from nngrade.engine.budget import Budget
 from nngrade.engine.config import check_settings, load_config
 from nngrade.engine.fixture_store import (
     FixtureSets,
@@ -31,6 +32,7 @@ from nngrade.engine.fixture_store import (
     manifest,
     manifest_sha256,
 )
+from nngrade.engine.imports import findings, findings_message, write_policy
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
 from nngrade.engine.startup import Startup
@@ -189,6 +191,7 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
 def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submission_id, slot, diagnose, only) -> Report:
     started = time.perf_counter()
     config = config or load_config(config_path)
+    budget = Budget(config["limits"]["total_timeout"], started)
     assignment = assignment_of(config)
     diagnose = diagnose or _catalogue_for(assignment)
     folder = fixtures_dir()
@@ -199,18 +202,27 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
     startup = Startup(sandbox, runnable, resources)  # probe, fixtures and resources, overlapped
     with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
         loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id)
+        refused = findings(loaded.module_dir, config) if loaded.ok else []
+        policy = write_policy(config, Path(workdir) / ".policy")
         session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
-                                   api=assignment.api, plugins=assignment.plugin_paths())
-                   if loaded.ok else None)
+                                   api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])
+                   if loaded.ok and not refused else None)
         isolation = startup.isolation()
         report = Report(submission=loaded.info, mode=mode, kit_version=__version__,
                         fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},
                         environment={"python": platform.python_version(), "numpy": np.__version__,
                                      "platform": platform.platform(), "sandbox": isolation.to_dict()})
-        if session is None:
+        if refused:  # imports the assignment forbids: the gate fails, naming them, and nothing runs
+            report.checks = [_skipped(spec, points, visibility, "failed", findings_message(refused))
+                             if spec.id == assignment.gate else
+                             _skipped(spec, points, visibility, "not_run",
+                                      f"not run: needs check {assignment.gate} to pass first")
+                             for spec, points, visibility in checks]
+        elif session is None:
             report.checks = [_skipped(spec, points, visibility, "error" if spec.id == assignment.gate else "not_run",
                                       f"the submission could not be loaded: {loaded.info.error}")
                              for spec, points, visibility in checks]
+        if session is None:
             report.duration = round(time.perf_counter() - started, 3)
             return report
         fixtures = FixtureSets(lambda: fixture_generators(assignment.check_modules), folder,
@@ -219,13 +231,13 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
 
         hidden = _HiddenWorker(lambda: WorkerSession(
             loaded.module_dir, loaded.entry, limits=limits_from_config(config), isolation=isolation, slot=None,
-            api=assignment.api, plugins=assignment.plugin_paths())) \
+            api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])) \
             if any(v == "hidden" and spec.id not in skipped for spec, _, v in checks) else None
         try:
-            with session:
+            with session, budget.guard(session):
                 report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
                     "resources": resources, "fixtures_folder": folder, "fixtures": fixtures, "isolation": isolation,
-                    "seed_offset": 0 if seed is None else int(seed)}, report, hidden)
+                    "seed_offset": 0 if seed is None else int(seed), "budget": budget}, report, hidden)
         finally:
             if hidden is not None:
                 hidden.close()
@@ -304,7 +316,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
         except Exception as exc:  # noqa: BLE001 - no worker could be started: never the submission's fault
             why_not = exc
         else:
-            with second:
+            with second, extras["budget"].guard(second):
                 later = _run_phase(second, hidden, skipped, status_of, config, diagnose, assignment, extras)
             printed = later.pop("", "")
             first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
@@ -337,27 +349,39 @@ def _hello(session) -> dict:
 
 def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras) -> dict:
     """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed."""
+    budget = extras["budget"]
     try:
         hello = _hello(session)
     except SandboxUnavailable as exc:
         return {s.id: _skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks}
     except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
         hello = {"import_error": {"type": type(exc).__name__, "message": str(exc)}}
+    except StudentError as exc:  # the worker's own helpers failed on the submission's objects: its fault
+        hello = {"names": {}, "described": describe_student_error(exc)}
+    except NotRun as exc:  # the time budget was spent before the import finished
+        return {s.id: _skipped(s, p, v, "not_run", f"not run: {exc}") for s, p, v in checks}
     results: dict = {"": session.take_output()}
     extras["hello"] = hello
     import_error = hello.get("import_error")
     for spec, points, visibility in checks:
         began = time.perf_counter()
+        budget.check_id = spec.id
         if spec.id in skipped:
             results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
             status_of[spec.id] = "not_run"
             continue
-        if import_error:
+        if import_error or "described" in hello:
             status = "error" if spec.id == assignment.gate else "not_run"
-            message = ("importing your submission failed: " + _describe_error(import_error)
-                       if status == "error" else "not run: the submission could not be imported")
-            results[spec.id] = _skipped(spec, points, visibility, status, message)
+            message = ("importing your submission failed: " + _describe_error(import_error) if import_error
+                       else "listing your submission's classes and functions failed: " + hello["described"])
+            results[spec.id] = _skipped(spec, points, visibility, status, message if status == "error" else
+                                        "not run: the submission could not be imported" if import_error else
+                                        f"not run: needs check {assignment.gate} to pass first")
             status_of[spec.id] = status
+            continue
+        if budget.remaining() <= 0:
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {budget.spent_message()}")
+            status_of[spec.id] = "not_run"
             continue
         missing = missing_api(hello, spec.needs_api)
         blocked = [n for n in spec.needs if status_of.get(n) != "passed"]

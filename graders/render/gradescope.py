@@ -25,6 +25,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.safe import safe_report
 from nngrade.results import SCHEMA_VERSION, CheckResult, Report
 
 #: Visibility values Gradescope accepts for tests and for ``stdout_visibility``.
@@ -147,6 +148,7 @@ def render_gradescope(
     _require_visibility("hidden_visibility", hidden_visibility)
     _require_visibility("public_visibility", public_visibility)
     _require_visibility("stdout_visibility", stdout_visibility)
+    report = safe_report(report)
     tests = []
     for number, check in numbered_checks(report.checks):
         tests.append({
@@ -199,6 +201,7 @@ def gradescope_stdout(report: Report, *, include_hidden: bool = True) -> str:
     str
         One labelled block per source of printing; empty when nothing was printed.
     """
+    report = safe_report(report)
     blocks = []
     if report.output.strip():
         blocks.append(f"[submission printed at import]\n{report.output.rstrip()}")

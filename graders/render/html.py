@@ -3,7 +3,8 @@
 Pages have no scripts and no external resources: figures are inline base64
 PNG, styles are inline, and a Content-Security-Policy forbids everything
 else, so even text that escaped escaping could not run. Every piece of text
-that comes from a submission or a report goes through :func:`html.escape`.
+that comes from a submission or a report goes through :func:`html.escape`, after
+control characters and lone surrogates are shown escaped (so a page can always be written).
 
 Feedback pages are student-safe: hidden checks show only their points, and
 no data of a hidden check (plots included) is used.
@@ -15,6 +16,7 @@ from typing import Any
 
 from nngrade.render import figures
 from nngrade.render._common import STATUS_LABELS, fmt_points, truncate_text
+from nngrade.render.safe import safe_text
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
@@ -36,8 +38,8 @@ MAX_OUTPUT_CHARS = 4000
 
 
 def esc(value: Any) -> str:
-    """HTML-escape any value (quotes included)."""
-    return html.escape(str(value), quote=True)
+    """HTML-escape any value (quotes included), after :func:`~nngrade.render.safe.safe_text`."""
+    return html.escape(safe_text(str(value)), quote=True)
 
 
 def page(title: str, body: str) -> str:

@@ -23,6 +23,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.safe import safe_report
 from nngrade.results import CheckResult, Report
 
 #: Caps on captured printing; PrairieLearn limits results.json to 1 MB.
@@ -140,6 +141,7 @@ def render_prairielearn(report: Report) -> dict[str, Any]:
         not be loaded (``report.submission.error`` set): ``gradable: false``,
         ``format_errors`` (list of str), ``message`` and ``output``; no score.
     """
+    report = safe_report(report)
     if report.submission.error:
         return {
             "gradable": False,

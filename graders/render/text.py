@@ -32,6 +32,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.safe import safe_report
 from nngrade.results import CheckResult, Report
 
 #: ANSI SGR codes per status, used when ``color=True``.
@@ -124,8 +125,11 @@ def render_text(
     Returns
     -------
     str
-        The rendering, without a trailing newline.
+        The rendering, without a trailing newline. Text from the report is
+        passed through :func:`~nngrade.render.safe.safe_text`: the only
+        escape sequences are the colours asked for.
     """
+    report = safe_report(report)
     lines = _header(report, color)
     lines.extend(_printed_lines("Printed at import time:", report.output, max_output_lines, ""))
     if not report.checks:

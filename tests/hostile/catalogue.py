@@ -9,7 +9,8 @@ from hostile.kit import Entry
 from nngrade.sandbox.host.levels import LEVELS
 
 ENTRIES: list[Entry] = [*entries_forgery.ENTRIES, *entries_escape.ENTRIES, *entries_resources.ENTRIES,
-                        *entries_training.ENTRIES, *entries_hidden.ENTRIES, *entries_host.ENTRIES]
+                        *entries_training.ENTRIES, *entries_hidden.ENTRIES, *entries_host.ENTRIES,
+                        *entries_boundary.ENTRIES]
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 CATEGORIES = sorted({entry.category for entry in ENTRIES})
 
