@@ -4,7 +4,15 @@ from __future__ import annotations
 import os
 import shutil
 
-from hostile import entries_escape, entries_forgery, entries_hidden, entries_host, entries_resources, entries_training
+from hostile import (
+    entries_boundary,
+    entries_escape,
+    entries_forgery,
+    entries_hidden,
+    entries_host,
+    entries_resources,
+    entries_training,
+)
 from hostile.kit import Entry
 from nngrade.sandbox.host.levels import LEVELS
 
