@@ -26,10 +26,9 @@ cell are unchanged and an emptied block stays valid.
 from __future__ import annotations
 
 import ast
-import io
 import json
 import re
-import tokenize
+import time
 import warnings as warnings_module
 from typing import TYPE_CHECKING
 
@@ -46,6 +45,8 @@ _ASSIGN_RE = re.compile(
 )
 _HELP_RE = re.compile(r"^(\?{1,2}\s*[A-Za-z_][\w.]*|[A-Za-z_][\w.]*\?{1,2})$")
 _SHOWN_CHARS = 80
+#: Seconds the conversion of one notebook may take before it is refused (a guard; it is linear).
+CONVERSION_BUDGET = 20.0
 #: Cell magics whose body runs as ordinary Python in the notebook's namespace.
 PYTHON_BODY_CELL_MAGICS = ("time", "capture")
 
@@ -82,16 +83,69 @@ def locate_notebook_line(module_source: str, lineno: int) -> tuple[int, int] | N
     return None
 
 
-def _starts_fresh_statement(kept: list[str]) -> bool:
-    """True when the code in `kept` ends outside any bracket, string or continuation."""
-    try:
-        for _ in tokenize.generate_tokens(io.StringIO("\n".join(kept) + "\n").readline):
-            pass
-    except tokenize.TokenError as exc:
-        return "multi-line" not in str(exc.args[0] if exc.args else exc)
-    except (SyntaxError, ValueError):
-        return True
-    return True
+class _OpenConstructs:
+    """Tracks, line by line, whether kept code is inside a string, a bracket or a continuation.
+
+    Each line is scanned once, so a cell is classified in time linear in its size.
+
+    NOTE: re-tokenising everything kept so far before each candidate line (what
+    :mod:`tokenize` would need, since IPython lines are not Python) is quadratic: a
+    200 KB notebook of shell lines took minutes.
+    """
+
+    def __init__(self) -> None:
+        self.quote = ""  # delimiter of the open string, empty outside strings
+        self.depth = 0  # open brackets
+        self.continued = False
+
+    @property
+    def fresh(self) -> bool:
+        """True when the next line starts a new statement."""
+        return not (self.quote or self.depth or self.continued)
+
+    def feed(self, line: str) -> None:
+        """Advance the state past one kept line."""
+        self.continued = False
+        i, n = 0, len(line)
+        while i < n:
+            if self.quote:
+                end = self._string_end(line, i)
+                if end < 0:
+                    if len(self.quote) == 1 and not line.endswith("\\"):
+                        self.quote = ""  # an unterminated one-line string: Python refuses it anyway
+                    return
+                i, self.quote = end, ""
+                continue
+            char = line[i]
+            if char == "#":
+                return
+            if char in "'\"":
+                triple = line[i:i + 3]
+                self.quote = triple if triple in ("'''", '"""') else char
+                i += len(self.quote)
+            elif char in "([{":
+                self.depth += 1
+                i += 1
+            elif char in ")]}":
+                self.depth = max(0, self.depth - 1)
+                i += 1
+            elif char == "\\" and i == n - 1:
+                self.continued = True
+                i += 1
+            else:
+                i += 1
+
+    def _string_end(self, line: str, i: int) -> int:
+        """Index just past the closing delimiter of the open string, or -1 when it stays open."""
+        quote = self.quote
+        while i < len(line):
+            if line[i] == "\\":
+                i += 2
+            elif line.startswith(quote, i):
+                return i + len(quote)
+            else:
+                i += 1
+        return -1
 
 
 def _classify(stripped: str) -> str | None:
@@ -114,6 +168,7 @@ def _indent(line: str) -> str:
 
 def _drop_escapes(lines: list[str], cell: int, warnings: list[str]) -> list[str]:
     kept: list[str] = []
+    state = _OpenConstructs()
     continuing = False
     for number, line in enumerate(lines, start=1):
         if continuing:
@@ -121,12 +176,13 @@ def _drop_escapes(lines: list[str], cell: int, warnings: list[str]) -> list[str]
             continuing = line.rstrip().endswith("\\")
             continue
         what = _classify(line.strip()) if line.strip() else None
-        if what and _starts_fresh_statement(kept):
+        if what and state.fresh:
             warnings.append(f"cell {cell}, line {number}: dropped {what} `{_shown(line)}`")
             kept.append(f"{_indent(line)}pass  # nngrade dropped: {_shown(line)}")
             continuing = line.rstrip().endswith("\\")
         else:
             kept.append(line)
+            state.feed(line)
     return kept
 
 
@@ -294,9 +350,14 @@ def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
         "# IPython magics and shell commands were dropped, never run (see the loader warnings).",
     ]
     has_code = False
+    deadline = time.monotonic() + CONVERSION_BUDGET
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
+        if time.monotonic() > deadline:
+            raise SubmissionError(
+                f"notebook {display} took longer than {CONVERSION_BUDGET:g} s to read (stopped at cell "
+                f"{number}); remove very long cells or outputs and submit again", kind="notebook")
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         converted = convert_cell(source, number, warnings)
