@@ -24,7 +24,7 @@ from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
 from nngrade.engine.startup import Startup
-from nngrade.loader import load_submission
+from nngrade.loader import describe_cell_reports, load_submission
 from nngrade.results import CheckResult, Report
 from nngrade.sandbox import (
     Limits,
@@ -206,6 +206,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
         hello = {"import_error": {"type": type(exc).__name__, "message": str(exc)}}
     report.output = session.take_output()
     extras["hello"] = hello
+    report.submission.warnings.extend(describe_cell_reports(hello.get("cells"), Path(report.submission.path).name))
     import_error = hello.get("import_error")
     results: list[CheckResult] = []
     status_of: dict[str, str] = {}

@@ -8,6 +8,7 @@ grader's work directory; the sandboxed worker later does
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -31,7 +32,7 @@ from .common import (
     write_file,
 )
 from .directory import SourceFile, find_source_root, load_directory, tree_digest
-from .notebook import notebook_to_module
+from .notebook import CELLS_SUFFIX, notebook_to_module
 
 #: At most this many warnings are kept; the rest are summarised in one line.
 MAX_WARNINGS = 50
@@ -94,8 +95,11 @@ def _load_py(path: Path, display: str, module_dir: Path, info: SubmissionInfo) -
 
 def _load_notebook(data: bytes, display: str, module_dir: Path, info: SubmissionInfo) -> None:
     info.kind = "notebook"
-    module = notebook_to_module(data, display, info.warnings)
+    cells: list[dict] = []
+    module = notebook_to_module(data, display, info.warnings, cells)
     write_file(module_dir / f"{ENTRY}.py", module.encode("utf-8"))
+    record = {"notebook": PurePosixPath(display).name, "cells": cells}
+    write_file(module_dir / f"{ENTRY}{CELLS_SUFFIX}", json.dumps(record).encode("utf-8"))
 
 
 def _load_folder(root: Path, display: str, module_dir: Path, info: SubmissionInfo,

@@ -1,6 +1,8 @@
 """Turn a Jupyter notebook into one importable module, without running any of it.
 
-The code cells are concatenated in order into ``nngrade_submission.py``; each
+The code cells are written, converted, to ``nngrade_submission.cells.json``, which the
+sandboxed worker runs cell by cell (``nngrade.sandbox.inside.cells``), and, for reading,
+concatenated in order into ``nngrade_submission.py``; each
 cell starts with a marker comment ``# %% nngrade cell N`` (N counts every
 cell of the notebook, markdown included, from 1) so that a line of the module
 can be mapped back to its cell with :func:`locate_notebook_line`. Markdown and
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     import nbformat
 
 CELL_MARKER = "# %% nngrade cell {}"
+#: Beside ``nngrade_submission.py``: the converted cells the worker runs one by one.
+CELLS_SUFFIX = ".cells.json"
 _MARKER_RE = re.compile(r"^# %% nngrade cell (\d+)$")
 _LINE_SPLIT_RE = re.compile(r"\r\n|\r|\n")
 _ASSIGN_RE = re.compile(
@@ -320,7 +324,7 @@ def read_notebook(data: bytes, display: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
+def notebook_to_module(data: bytes, display: str, warnings: list[str], cells: list[dict] | None = None) -> str:
     """Convert notebook bytes into the text of ``nngrade_submission.py``.
 
     Parameters
@@ -331,11 +335,15 @@ def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
         Notebook name in messages, e.g. ``"hw.ipynb"``.
     warnings : list of str
         Receives one note per dropped magic or shell line.
+    cells : list of dict, optional
+        Receives ``{"cell": N, "source": converted text}`` per code cell, what the worker
+        runs cell by cell (see ``nngrade.sandbox.inside.cells``).
 
     Returns
     -------
     str
-        Module source, already syntax-checked.
+        Every converted cell after its marker, for reading (cells are run one by one,
+        so a ``from __future__`` line may head any cell).
 
     Raises
     ------
@@ -364,18 +372,55 @@ def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
         has_code = has_code or any(
             line.strip() and not line.lstrip().startswith(("#", "pass  # nngrade")) for line in converted
         )
+        text = "\n".join(converted) + "\n"
+        _syntax_check_cell(text, display, number)
         out += ["", CELL_MARKER.format(number), *converted]
+        if cells is not None:
+            cells.append({"cell": number, "source": text})
     if not has_code:
         raise SubmissionError(f"notebook {display} has no Python code in its code cells", kind="notebook")
-    module = "\n".join(out) + "\n"
-    if "\0" in module:
+    return "\n".join(out) + "\n"
+
+
+def _syntax_check_cell(text: str, display: str, number: int) -> None:
+    if "\0" in text:
         raise SubmissionError(f"SyntaxError in {display}: a code cell contains a null character", kind="notebook")
     try:
-        ast.parse(module, filename=display)
+        ast.parse(text, filename=display)
     except SyntaxError as exc:
-        located = locate_notebook_line(module, exc.lineno or 0)
-        where = f"{display} cell {located[0]}, line {located[1]}" if located else display
-        raise SubmissionError(format_syntax_error(exc, where), kind="notebook") from None
+        raise SubmissionError(format_syntax_error(exc, f"{display} cell {number}, line {exc.lineno}"),
+                              kind="notebook") from None
     except (RecursionError, MemoryError):
         raise SubmissionError(f"{display} is too deeply nested to be parsed", kind="notebook") from None
-    return module
+
+
+def describe_cell_reports(reports: object, notebook: str) -> list[str]:
+    """Warnings for the cells the worker could not run to the end (from its hello reply).
+
+    Parameters
+    ----------
+    reports : object
+        The worker's ``cells`` list: ``{"cell", "line", "status", "message"}`` dicts; anything
+        malformed is ignored (it comes from the sandbox).
+    notebook : str
+        The notebook's name.
+
+    Returns
+    -------
+    list of str
+        One sentence per cell, e.g. ``"hw.ipynb cell 4, line 2: NameError: ...; the cell was
+        skipped and the later cells still ran"``.
+    """
+    lines = []
+    for item in reports if isinstance(reports, list) else []:
+        if not isinstance(item, dict) or type(item.get("cell")) is not int or type(item.get("line")) is not int:
+            continue
+        message, status = item.get("message"), item.get("status")
+        if not isinstance(message, str) or status not in ("error", "timeout", "not_run"):
+            continue
+        where = f"{notebook} cell {item['cell']}" + (f", line {item['line']}" if item["line"] > 0 else "")
+        outcome = {"error": "the cell was skipped and the later cells still ran",
+                   "timeout": "the later cells still ran", "not_run": ""}[status]
+        head, _, rest = message[:4000].partition("\n")
+        lines.append(f"{where}: {head}" + (f"; {outcome}" if outcome else "") + (f"\n{rest}" if rest else ""))
+    return lines

@@ -27,7 +27,7 @@ BASE_UID = 61000
 #: uid used by the isolation probe (never swept).
 PROBE_UID = BASE_UID - 1
 MAX_SLOTS = 1000
-WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py")
+WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py")
 
 
 def _copy_readonly(source: Path, target: Path) -> None:
