@@ -169,7 +169,7 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
     runnable = [c for c in checks if c[0].id not in skipped]
     startup = Startup(sandbox, runnable, resources)  # probe, fixtures and resources, overlapped
     with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
-        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id)
+        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id, api=assignment.api)
         session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
                                    api=assignment.api, plugins=assignment.plugin_paths())
                    if loaded.ok else None)
@@ -208,6 +208,8 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     extras["hello"] = hello
     report.submission.warnings.extend(describe_cell_reports(hello.get("cells"), Path(report.submission.path).name))
     import_error = hello.get("import_error")
+    if import_error:
+        report.submission.import_error = _describe_error(import_error)[:4000]
     results: list[CheckResult] = []
     status_of: dict[str, str] = {}
     for spec, points, visibility in checks:
@@ -252,7 +254,7 @@ def student_traceback(traceback: str) -> list[str]:
     kept, keep = [], True
     for line in traceback.splitlines():
         if line.startswith("  File "):
-            keep = WORKER_DIR not in line or "/submission/" in line
+            keep = (WORKER_DIR not in line or "/submission/" in line) and '"<frozen ' not in line
         elif not line.startswith("  "):
             keep = not line.startswith("Traceback")
         if keep and line.strip():
@@ -272,5 +274,5 @@ def describe_student_error(exc: StudentError, max_lines: int = 12) -> str:
 
 def _describe_error(error: dict) -> str:
     text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
-    trace = error.get("traceback")
-    return f"{text}\n{trace}" if trace else text
+    frames = student_traceback(error.get("traceback") or "")
+    return text + ("\nTraceback (most recent call last, in your code):\n" + "\n".join(frames) if frames else "")
