@@ -1,6 +1,7 @@
 """The ``nngrade`` command: thin click wrappers around plain functions."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -71,12 +72,19 @@ def main():
 @click.option("--id", "submission_id", help="Submission id in the report (default: the file name).")
 @click.option("--only", metavar="EXPR",
               help="Run only the checks whose ids match, like pytest -k: 'softmax and not hidden'.")
-def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only):
-    """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks."""
+@click.option("-v", "--verbose", is_flag=True, help="text: also list how the sandbox was set up.")
+def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only, verbose):
+    """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks.
+
+    Exits 2 when SUBMISSION does not exist (the report, saying so, is still written).
+    """
     from nngrade.render import render
 
     report = _grade(submission, "grade", config, seed, data_dir, sandbox, submission_id, only)
-    _emit(render(report, fmt), output)
+    _emit(render(report, fmt, verbose=verbose), output)
+    if not os.path.lexists(submission):
+        click.echo(f"nngrade: {submission} does not exist; the report says so", err=True)
+        sys.exit(2)
 
 
 @main.command("check")

@@ -120,6 +120,12 @@ class SubmissionInfo:
         Loader notes, e.g. dropped notebook magics.
     error : str
         Why the submission could not be loaded; empty when it loaded.
+    entry : str
+        What the grader imports, e.g. ``"hw3/student_template/__init__.py"`` or
+        ``"hw3: layers.py, network.py"``; empty when unknown.
+    import_error : str
+        Why importing the loaded submission failed (the first line is the error); empty when
+        it imported.
     """
 
     id: str
@@ -128,6 +134,8 @@ class SubmissionInfo:
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    entry: str = ""
+    import_error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -36,7 +36,7 @@ from nngrade.engine.imports import findings, findings_message, write_policy
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
 from nngrade.engine.startup import Startup
-from nngrade.loader import load_submission
+from nngrade.loader import describe_cell_reports, load_submission
 from nngrade.results import CheckResult, Report
 from nngrade.sandbox import (
     Limits,
@@ -201,7 +201,7 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
     runnable = [c for c in checks if c[0].id not in skipped]
     startup = Startup(sandbox, runnable, resources)  # probe, fixtures and resources, overlapped
     with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
-        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id)
+        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id, api=assignment.api)
         refused = findings(loaded.module_dir, config) if loaded.ok else []
         policy = write_policy(config, Path(workdir) / ".policy")
         session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
@@ -305,7 +305,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     status_of: dict[str, str] = {}
     public = [c for c in checks if c[2] != "hidden"]
     hidden = [c for c in checks if c[2] == "hidden"]
-    results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras)
+    results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras, report)
     report.output = results.pop("", "")
     session.close()
     why_not = "the submission could not be imported" if extras.get("hello", {}).get("import_error") else \
@@ -347,8 +347,11 @@ def _hello(session) -> dict:
     raise SandboxUnavailable(f"the worker was killed from outside twice while importing the submission ({killed})")
 
 
-def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras) -> dict:
-    """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed."""
+def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras, report=None) -> dict:
+    """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed.
+
+    With ``report`` (the public phase), the import's cell reports and error are recorded in it.
+    """
     budget = extras["budget"]
     try:
         hello = _hello(session)
@@ -362,7 +365,11 @@ def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment
         return {s.id: _skipped(s, p, v, "not_run", f"not run: {exc}") for s, p, v in checks}
     results: dict = {"": session.take_output()}
     extras["hello"] = hello
+    if report is not None:  # the public phase's import: the notebook cells it ran, once per report
+        report.submission.warnings.extend(describe_cell_reports(hello.get("cells"), Path(report.submission.path).name))
     import_error = hello.get("import_error")
+    if import_error and report is not None:
+        report.submission.import_error = _describe_error(import_error)[:4000]
     for spec, points, visibility in checks:
         began = time.perf_counter()
         budget.check_id = spec.id
@@ -412,7 +419,7 @@ def student_traceback(traceback: str) -> list[str]:
     kept, keep = [], True
     for line in traceback.splitlines():
         if line.startswith("  File "):
-            keep = WORKER_DIR not in line or "/submission/" in line
+            keep = (WORKER_DIR not in line or "/submission/" in line) and '"<frozen ' not in line
         elif not line.startswith("  "):
             keep = not line.startswith("Traceback")
         if keep and line.strip():
@@ -432,5 +439,5 @@ def describe_student_error(exc: StudentError, max_lines: int = 12) -> str:
 
 def _describe_error(error: dict) -> str:
     text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
-    trace = error.get("traceback")
-    return f"{text}\n{trace}" if trace else text
+    frames = student_traceback(error.get("traceback") or "")
+    return text + ("\nTraceback (most recent call last, in your code):\n" + "\n".join(frames) if frames else "")

@@ -35,7 +35,7 @@ RENDERERS: dict[str, Callable[..., Any]] = {
 STUDENT_VIEW_FORMATS = frozenset({"json", "text"})
 
 
-def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
+def render(report: Report, fmt: str, *, student_view: bool = False, verbose: bool = False) -> str:
     """Render ``report`` in format ``fmt`` as a string.
 
     Parameters
@@ -47,6 +47,8 @@ def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
     student_view : bool, default False
         Hide hidden checks' details (``json`` and ``text``; ``gradescope`` and
         ``prairielearn`` always hide them).
+    verbose : bool, default False
+        ``text`` only: also list the sandbox notes (the JSON report always has them).
 
     Returns
     -------
@@ -63,7 +65,8 @@ def render(report: Report, fmt: str, *, student_view: bool = False) -> str:
         renderer = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {sorted(RENDERERS)}") from None
-    result = renderer(report, student_view=student_view) if fmt in STUDENT_VIEW_FORMATS else renderer(report)
+    options = {"verbose": verbose} if fmt == "text" else {}
+    result = renderer(report, student_view=student_view, **options) if fmt in STUDENT_VIEW_FORMATS else renderer(report)
     if isinstance(result, dict):
         return json.dumps(result, indent=2, sort_keys=True, allow_nan=False)
     return result

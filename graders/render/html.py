@@ -113,12 +113,17 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
         parts.append('<p class="muted">No misconception was diagnosed.</p>')
     parts.append("<h2>Submissions</h2>")
     rows = []
-    for report, percent in zip(reports, summary.percents):
+    # Problem submissions (not loaded, not imported, infrastructure errors) first: they need a look.
+    statuses = getattr(summary, "submission_statuses", None) or ["graded"] * len(reports)
+    ordered = sorted(zip(reports, summary.percents, statuses), key=lambda row: row[2] == "graded")
+    for report, percent, status in ordered:
         ident = report["submission"]["id"]
         link = f'<a href="feedback/{esc(ident)}.html">{esc(ident)}</a>' if feedback_links else esc(ident)
         totals = report["totals"]
         counts = ", ".join(f"{totals[s]} {s.replace('_', ' ')}" for s in STATUS_LABELS if totals.get(s))
-        problem = report["submission"]["error"]
+        problem = report["submission"]["error"] or report["submission"].get("import_error", "")
+        if status != "graded":
+            problem = f"{status.replace('_', ' ')}: {problem}" if problem else status.replace("_", " ")
         rows.append([link, esc(roster.get(ident, {}).get("student", {}).get("name", "")),
                      f"{fmt_points(totals['score'])} / {fmt_points(totals['max_score'])}", f"{percent:.1f}%",
                      esc(counts), esc(truncate_text(problem, max_lines=2, max_chars=200)) if problem else ""])

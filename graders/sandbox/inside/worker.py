@@ -33,6 +33,7 @@ def _load_sibling(name):
 
 
 protocol = _load_sibling("protocol")
+cells = _load_sibling("cells")
 #: Set by the landlock level: the launcher's seccomp filter had to allow execve
 #: to start this program; the worker forbids it before any student code runs.
 DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
@@ -42,6 +43,9 @@ PLUGIN_PREFIX = "plugin_"
 #: The assignment's import policy, staged beside this file by the grader when it has one.
 IMPORT_POLICY_FILE = "plugin_imports.json"
 TEXT_CAP = 8192
+#: Share of a request's timeout that running a notebook's cells may use at import.
+IMPORT_BUDGET_SHARE = 0.8
+DEFAULT_TIMEOUT = 10.0
 MAX_REQUEST_BYTES = 1 << 30
 
 
@@ -148,6 +152,7 @@ class Worker:
         self.entry = entry
         self.module = None
         self.import_error = None
+        self.cell_reports = []
         self.imported = False
         self.objects = {}
         self.ids_by_identity = {}
@@ -159,12 +164,17 @@ class Worker:
             setattr(self, f"op_{name}", functools.partial(operation, self))
 
     # ----------------------------------------------------------------- import
-    def import_submission(self):
+    def import_submission(self, timeout=None):
         self.imported = True
         self.guard = install_import_guard(self.submission_dir)
         sys.path.insert(0, self.submission_dir)
+        notebook = cells.cells_path(self.submission_dir, self.entry)
         try:
-            self.module = importlib.import_module(self.entry)
+            if os.path.isfile(notebook):  # a converted notebook: its cells run one by one
+                budget = IMPORT_BUDGET_SHARE * (timeout if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT)
+                self.module, self.cell_reports = cells.run_cells(notebook, self.entry, budget)
+            else:
+                self.module = importlib.import_module(self.entry)
         except BaseException as exc:  # noqa: BLE001 - SystemExit etc. are student faults
             self.import_error = describe_exception(exc, f"importing {self.entry!r} failed")
             if isinstance(exc, SyntaxError) and exc.lineno:
@@ -232,6 +242,8 @@ class Worker:
         reply = {"names": names, "python": sys.version.split()[0], "numpy": np.__version__}
         if self.import_error:
             reply["import_error"] = self.import_error
+        if self.cell_reports:
+            reply["cells"] = self.cell_reports
         return reply, "hello"
 
     def module_attribute(self, name):
@@ -295,7 +307,7 @@ class Worker:
         request_id = header.get("id")
         op = header.get("op")
         if not self.imported:
-            self.import_submission()
+            self.import_submission(header.get("call_timeout"))
         handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
         blobs = []
         try:
