@@ -35,6 +35,7 @@ def _config(path):
 
 
 def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, only=None):
+    """Grade; ``config`` is a path or an already loaded configuration."""
     from nngrade.engine.grading import grade
     from nngrade.engine.selection import SelectionError, matcher
     from nngrade.sandbox import SandboxUnavailable
@@ -45,7 +46,8 @@ def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, onl
         except SelectionError as exc:
             raise click.UsageError(str(exc)) from None
     try:
-        return grade(submission, mode=mode, config=_config(config), seed=seed, data_dir=data_dir,
+        loaded = config if isinstance(config, dict) else _config(config)
+        return grade(submission, mode=mode, config=loaded, seed=seed, data_dir=data_dir,
                      sandbox=sandbox, submission_id=submission_id, only=only)
     except SandboxUnavailable as exc:
         click.echo(f"nngrade: cannot grade with --sandbox {sandbox}: {exc}", err=True)
@@ -73,15 +75,26 @@ def main():
 @click.option("--only", metavar="EXPR",
               help="Run only the checks whose ids match, like pytest -k: 'softmax and not hidden'.")
 @click.option("-v", "--verbose", is_flag=True, help="text: also list how the sandbox was set up.")
-def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only, verbose):
+@click.option("--metadata", type=click.Path(dir_okay=False),
+              help="Gradescope's submission_metadata.json: lateness from its times (see [late]).")
+def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only, verbose, metadata):
     """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks.
 
     Exits 2 when SUBMISSION does not exist (the report, saying so, is still written).
     """
-    from nngrade.render import render
+    from nngrade.batch.lateness import LatenessError, LatePolicy, from_gradescope_metadata, from_modification_time
+    from nngrade.render import FeedbackSettings, render
 
-    report = _grade(submission, "grade", config, seed, data_dir, sandbox, submission_id, only)
-    _emit(render(report, fmt, verbose=verbose), output)
+    loaded = _config(config)
+    policy = LatePolicy.from_config(loaded)
+    try:
+        late = (from_gradescope_metadata(metadata, policy) if metadata and Path(metadata).is_file()
+                else from_modification_time(submission, policy) if Path(submission).exists() else {})
+    except LatenessError as exc:
+        raise click.UsageError(str(exc)) from None
+    report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only)
+    report.set_lateness(late)
+    _emit(render(report, fmt, settings=FeedbackSettings.from_config(loaded), verbose=verbose), output)
     if not os.path.lexists(submission):
         click.echo(f"nngrade: {submission} does not exist; the report says so", err=True)
         sys.exit(2)
@@ -96,10 +109,11 @@ def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, subm
 @click.option("--only", metavar="EXPR", help="Run only the checks whose ids match, like pytest -k.")
 def check_command(submission, config, data_dir, sandbox, only):
     """Pre-check SUBMISSION before you hand it in: public checks only; exit code 0 when all pass."""
-    from nngrade.render import render
+    from nngrade.render import FeedbackSettings, render
 
-    report = _grade(submission, "check", config, None, data_dir, sandbox, None, only)
-    click.echo(render(report, "text", student_view=True))
+    loaded = _config(config)
+    report = _grade(submission, "check", loaded, None, data_dir, sandbox, None, only)
+    click.echo(render(report, "text", student_view=True, settings=FeedbackSettings.from_config(loaded)))
     from nngrade.engine.selection import was_skipped
 
     graded = [c for c in report.checks if not was_skipped(c)]
@@ -163,11 +177,15 @@ def template_group():
 
 
 @template_group.command("build")
-def template_build():
+@click.option("--hints", type=click.Choice(["none", "concept", "code"]), default="concept", show_default=True,
+              help="How much the TODO texts say: nothing, what to compute, or also the formula.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Target folder (default: the kit's student_template/, which must stay at concept).")
+def template_build(hints, out):
     """Write student_template/ from reference/ (solution regions become NotImplementedError)."""
     from nngrade.authoring.template import build_template
 
-    for path in build_template():
+    for path in build_template(Path(out) if out else None, hints=hints):
         click.echo(f"wrote {path}")
 
 
@@ -249,12 +267,15 @@ def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, 
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="HTML file to write.")
 @click.option("--student", "student_id", help="Write the feedback page of this submission id instead.")
 @click.option("--title", default="Class report", show_default=True, help="Title of the class page.")
-def report_command(results_dir, output, student_id, title):
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
+def report_command(results_dir, output, student_id, title, config):
     """Write the class analytics page (or one submission's feedback page) of a batch as self-contained HTML."""
     from nngrade.batch.pages import class_page, student_page
 
+    loaded = _config(config)
     try:
-        text = student_page(results_dir, student_id) if student_id else class_page(results_dir, title=title)
+        text = (student_page(results_dir, student_id, hints=loaded["feedback"]["hints"]) if student_id
+                else class_page(results_dir, title=title, config=loaded))
     except (FileNotFoundError, ValueError) as exc:
         raise click.UsageError(f"no report for {student_id!r} in {results_dir}: {exc}" if student_id
                                else str(exc)) from None

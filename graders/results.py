@@ -15,6 +15,63 @@ SCHEMA_VERSION = "1.0"
 #: Every status a check can end in.
 STATUSES = ("passed", "failed", "error", "timeout", "not_run")
 
+#: How much of a fix students are shown: nothing, the concept (what is wrong and
+#: which rule applies), or the concept and the code. Instructors always see both.
+HINT_LEVELS = ("none", "concept", "code")
+
+#: A message's fix is two parts, each on its own line (see :func:`fix_text`).
+FIX_CONCEPT = "Fix: "
+FIX_CODE = "Fix (code): "
+
+
+def fix_text(concept: str, code: str = "") -> str:
+    """A fix as its concept line and, when given, its code line.
+
+    Parameters
+    ----------
+    concept : str
+        What is wrong and which rule applies, in words (no code).
+    code : str, optional
+        The code that follows from it; shown to students only at hint level ``"code"``.
+
+    Returns
+    -------
+    str
+        ``"Fix: <concept>"``, followed by ``"\nFix (code): <code>"`` when ``code`` is given.
+    """
+    text = FIX_CONCEPT + concept
+    return text + ("\n" + FIX_CODE + code if code else "")
+
+
+def with_hints(text: str, level: str) -> str:
+    """``text`` with its fix parts cut down to what hint ``level`` shows.
+
+    Every line is cut at ``"Fix (code): "`` unless ``level == "code"`` and at
+    ``"Fix: "`` when ``level == "none"``; a line left empty is dropped. Text
+    without a fix is returned unchanged.
+
+    Parameters
+    ----------
+    text : str
+        A check message or diagnosis message.
+    level : str
+        One of :data:`HINT_LEVELS`.
+    """
+    if level not in HINT_LEVELS:
+        raise ValueError(f"hint level must be one of {HINT_LEVELS}, got {level!r}")
+    if level == "code" or (FIX_CODE not in text and FIX_CONCEPT not in text):
+        return text
+    markers = (FIX_CODE,) if level == "concept" else (FIX_CODE, FIX_CONCEPT)
+    kept = []
+    for line in text.split("\n"):
+        cut = [line.find(m) for m in markers if m in line]
+        if cut:
+            line = line[: min(cut)].rstrip()
+            if not line.strip():
+                continue
+        kept.append(line)
+    return "\n".join(kept)
+
 
 @dataclass
 class Diagnosis:
@@ -163,6 +220,11 @@ class Report:
         What the submission printed outside any check (import time), capped.
     duration : float
         Wall-clock seconds for the whole run.
+    lateness : dict
+        Empty when nothing is known; else ``source``, ``submitted_at``, ``due``,
+        ``late``, ``seconds_late``, ``days_late``, ``penalty`` (fraction of the
+        score) and ``score_after_penalty`` (see :mod:`nngrade.batch.lateness`).
+        The checks' points never include the penalty.
     """
 
     submission: SubmissionInfo
@@ -173,6 +235,7 @@ class Report:
     checks: list[CheckResult] = field(default_factory=list)
     output: str = ""
     duration: float = 0.0
+    lateness: dict[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -181,6 +244,17 @@ class Report:
     @property
     def max_score(self) -> float:
         return round(sum(c.max_points for c in self.checks), 6)
+
+    @property
+    def final_score(self) -> float:
+        """The score less the late penalty (the score itself when there is none)."""
+        return float(self.lateness.get("score_after_penalty", self.score)) if self.lateness else self.score
+
+    def set_lateness(self, record: dict[str, Any]) -> None:
+        """Record lateness (see :mod:`nngrade.batch.lateness`) and the score after its penalty."""
+        self.lateness = dict(record)
+        if record:
+            self.lateness["score_after_penalty"] = round(self.score * (1.0 - float(record.get("penalty", 0.0))), 6)
 
     def totals(self) -> dict[str, Any]:
         counts = {s: sum(c.status == s for c in self.checks) for s in STATUSES}
@@ -198,6 +272,7 @@ class Report:
             "totals": self.totals(),
             "output": self.output,
             "duration": self.duration,
+            "lateness": dict(self.lateness),
         }
 
     @classmethod
@@ -216,4 +291,5 @@ class Report:
             checks=checks,
             output=d.get("output", ""),
             duration=d.get("duration", 0.0),
+            lateness=d.get("lateness", {}),
         )

@@ -50,7 +50,7 @@ class Sigmoid:
         y : ndarray, shape (n, d)
             ``1 / (1 + exp(-x))``, same float dtype as ``x``; every value in [0, 1].
         """
-        ### BEGIN SOLUTION (TODO: y = 1 / (1 + exp(-x)) elementwise, without overflow warnings for large |x|; cache y in self.y and return it)
+        ### BEGIN SOLUTION (TODO: apply the logistic sigmoid elementwise without overflow warnings for large |x| (exponentiate only non-positive numbers); cache the output in self.y and return it) (CODE: y = 1 / (1 + exp(-x)), computed from e = exp(-|x|) as 1 / (1 + e) where x >= 0 and e / (1 + e) where x < 0)
         x = as_float_array(x)
         # NOTE: exp(-x) overflows for x < -709 (float64) and warns. Evaluate
         # exp(-|x|), which lies in (0, 1], and pick the algebraically equal
@@ -74,7 +74,7 @@ class Sigmoid:
         grad_x : ndarray, shape (n, d)
             ``grad_y * y * (1 - y)`` where ``y`` is the cached output.
         """
-        ### BEGIN SOLUTION (TODO: dL/dx = grad_y * y * (1 - y), using the y cached by forward: the derivative is in terms of the OUTPUT y, not the input x)
+        ### BEGIN SOLUTION (TODO: multiply grad_y by the sigmoid's derivative, written in terms of the OUTPUT y cached by forward (not the input x)) (CODE: dL/dx = grad_y * y * (1 - y))
         y = self.y
         # NOTE: sigma'(x) = y * (1 - y) is written in terms of the output y.
         # Applying it to the pre-activation x (x * (1 - x)) is a classic bug.
@@ -107,7 +107,7 @@ class Softmax:
         s : ndarray, shape (n, k)
             Probabilities; each row sums to 1.
         """
-        ### BEGIN SOLUTION (TODO: subtract each row's max (keepdims) before exp, divide by the row sum; cache s in self.s and return it)
+        ### BEGIN SOLUTION (TODO: shift each row by its own maximum before exponentiating, then divide each row by its sum; cache s in self.s and return it) (CODE: e = exp(z - max of the row, keepdims); s = e / sum of e over the row, keepdims)
         z = as_float_array(z)
         # NOTE: exp overflows to inf above ~709.78 and underflows to 0 below
         # ~-745, giving inf/inf = NaN or 0/0 = NaN. Softmax is invariant to
@@ -136,7 +136,7 @@ class Softmax:
             Row ``i`` is ``J_i^T g_i = s_i * (g_i - <g_i, s_i>)``, computed
             without building the Jacobian.
         """
-        ### BEGIN SOLUTION (TODO: per row, grad_z = s * (g - sum(g * s)) with the sum taken over the row (keepdims); this equals J^T g without building J)
+        ### BEGIN SOLUTION (TODO: return J^T g for every row, using the s cached by forward, without building the Jacobian J) (CODE: per row, grad_z = s * (g - sum(g * s)) with the sum taken over the row (keepdims))
         s = self.s
         g = as_float_array(grad_s)
         # NOTE: the off-diagonal terms -s_i s_j matter. Keeping only the
@@ -158,7 +158,7 @@ class Softmax:
             ``J[i] = diag(s_i) - s_i s_i^T`` with ``s = softmax(z)``;
             symmetric, every row and column sums to 0.
         """
-        ### BEGIN SOLUTION (TODO: s = softmax(z); J[i] = diag(s_i) - outer(s_i, s_i), shape (n, k, k); do not sum it over any axis)
+        ### BEGIN SOLUTION (TODO: compute s = softmax(z) and return every row's full Jacobian of the softmax, off-diagonal terms included, shape (n, k, k); do not sum it over any axis) (CODE: J[i] = diag(s_i) - outer(s_i, s_i))
         saved = self.s
         s = self.forward(z)
         self.s = saved
@@ -193,7 +193,7 @@ class Linear:
     """
 
     def __init__(self, in_features, out_features, rng=None):
-        ### BEGIN SOLUTION (TODO: set self.W (in_features, out_features) and self.b (out_features,) drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)) using rng; set self.dW = self.db = self.x = None)
+        ### BEGIN SOLUTION (TODO: set self.W (in_features, out_features) and self.b (out_features,) drawn at random with zero mean and a scale of 1/sqrt(in_features) using rng; set self.dW = self.db = self.x = None) (CODE: both from U(-1/sqrt(in_features), 1/sqrt(in_features)))
         rng = np.random.default_rng() if rng is None else rng
         bound = 1.0 / np.sqrt(in_features)
         # NOTE: identical (e.g. all-zero) initial weights make every hidden
@@ -217,7 +217,7 @@ class Linear:
         -------
         y : ndarray, shape (n, out_features), same float dtype as ``x``.
         """
-        ### BEGIN SOLUTION (TODO: cache x in self.x and return x @ W + b)
+        ### BEGIN SOLUTION (TODO: cache x in self.x and return the affine map of x by W and b) (CODE: x @ W + b)
         x = as_float_array(x)
         self.x = x
         return (x @ self.W + self.b).astype(x.dtype, copy=False)
@@ -235,7 +235,7 @@ class Linear:
         grad_x : ndarray, shape (n, in_features)
             ``grad_y @ W.T``.
         """
-        ### BEGIN SOLUTION (TODO: dW = x.T @ grad_y (shape of W), db = grad_y summed over the batch axis (shape of b), return grad_y @ W.T; overwrite dW/db, never add to them)
+        ### BEGIN SOLUTION (TODO: set dW (shape of W) and db (shape of b, summed over the batch axis) from the cached x and grad_y, and return the gradient for the layer before; overwrite dW/db, never add to them) (CODE: dW = x.T @ grad_y, db = grad_y summed over axis 0, return grad_y @ W.T)
         g = as_float_array(grad_y)
         # NOTE: x.T @ g, not g.T @ x: the transposed form has the shape of
         # W.T and only "works" (silently wrong) for square layers.

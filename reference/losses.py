@@ -34,7 +34,7 @@ class MSELoss:
         -------
         loss : float
         """
-        ### BEGIN SOLUTION (TODO: return the mean over ALL elements of (pred - target)**2 as a float; cache what backward needs)
+        ### BEGIN SOLUTION (TODO: return the mean of the squared differences over ALL elements as a float; cache what backward needs) (CODE: mean of (pred - target)**2)
         pred = as_float_array(pred)
         self.diff = pred - as_float_array(target).astype(pred.dtype, copy=False)
         return float(np.mean(self.diff ** 2))
@@ -48,7 +48,7 @@ class MSELoss:
         grad : ndarray, shape (n, d)
             ``2 * (pred - target) / (n * d)``.
         """
-        ### BEGIN SOLUTION (TODO: return dL/dpred = 2 * (pred - target) / number_of_elements)
+        ### BEGIN SOLUTION (TODO: return the derivative of that mean with respect to pred (the factor 2 of the square, divided by the number of elements)) (CODE: dL/dpred = 2 * (pred - target) / number_of_elements)
         # NOTE: the factor 2 and the division by the element count both come
         # from differentiating the mean of squares; dropping either scales
         # every gradient (x0.5, or x n*d).
@@ -104,7 +104,7 @@ class CrossEntropyLoss:
         grad : ndarray, shape (n, k)
             ``-target / clip(probs, 1e-12, 1) / n``.
         """
-        ### BEGIN SOLUTION (TODO: return -target / clipped_probs / n)
+        ### BEGIN SOLUTION (TODO: return the derivative of the mean loss with respect to probs, using the clipped probabilities) (CODE: -target / clipped_probs / n)
         n = self.probs.shape[0]
         return -self.target / self.probs / n
         ### END SOLUTION
@@ -135,7 +135,7 @@ class SoftmaxCrossEntropyLoss:
         loss : float
             ``mean_i sum_k target_ik * (logsumexp(z_i) - z_ik)``.
         """
-        ### BEGIN SOLUTION (TODO: log_softmax = z - logsumexp(z) per row (subtract the row max first); loss = MEAN over samples of -sum_k target * log_softmax; cache softmax(z) and target for backward)
+        ### BEGIN SOLUTION (TODO: compute the log-softmax of each row stably (shift by the row max first); loss = MEAN over samples of -sum_k target * log_softmax; cache softmax(z) and target for backward) (CODE: log_softmax = z - logsumexp(z) per row)
         z = as_float_array(logits)
         # NOTE: log(softmax(z)) underflows to log(0) = -inf for very negative
         # logits; log-softmax = (z - m) - log(sum(exp(z - m))) never does.
@@ -155,7 +155,7 @@ class SoftmaxCrossEntropyLoss:
         grad : ndarray, shape (n, k)
             ``(softmax(logits) - target) / n``.
         """
-        ### BEGIN SOLUTION (TODO: return (softmax(logits) - target) / n; it already includes the softmax derivative, do not apply it again)
+        ### BEGIN SOLUTION (TODO: return the gradient with respect to the logits, averaged over the batch; it already includes the softmax derivative, do not apply it again) (CODE: (softmax(logits) - target) / n)
         # NOTE: the sign matters: softmax - target, not target - softmax.
         # The latter with p -= lr * grad climbs the loss (gradient ascent).
         return (self.probs - self.target) / self.probs.shape[0]

@@ -56,7 +56,7 @@ class Network:
             layer order and ``W`` before ``b`` for each ``Linear``. Grads are
             those of the last ``backward`` (``None`` before any).
         """
-        ### BEGIN SOLUTION (TODO: return [(layer.W, layer.dW), (layer.b, layer.db)] for each layer that has parameters, in layer order)
+        ### BEGIN SOLUTION (TODO: return the (parameter, gradient) pairs, W then b, of every layer that has parameters, in layer order) (CODE: [(layer.W, layer.dW), (layer.b, layer.db)] for each such layer)
         pairs = []
         for layer in self.layers:
             if hasattr(layer, "W"):
@@ -67,7 +67,7 @@ class Network:
 
     def step(self, lr):
         """Plain SGD: ``p -= lr * grad`` in place for every parameter."""
-        ### BEGIN SOLUTION (TODO: for each (param, grad) pair, update the parameter IN PLACE: param -= lr * grad)
+        ### BEGIN SOLUTION (TODO: for each (param, grad) pair, subtract the learning rate times the gradient from the parameter IN PLACE) (CODE: param -= lr * grad)
         # NOTE: in place (-=) on the array itself. "p = p - lr * g" rebinds a
         # local name and the layer never changes; "+=" climbs the loss.
         for param, grad in self.parameters():
@@ -102,7 +102,7 @@ def train(network, loss, X, Y, *, epochs, lr, batch_size, rng):
         Each epoch's mean loss: the batch losses weighted by batch size,
         divided by ``n``.
     """
-    ### BEGIN SOLUTION (TODO: for each epoch: order = rng.permutation(n); for each consecutive batch idx of order: forward, loss, backward, step; record sum(batch_loss * len(idx)) / n)
+    ### BEGIN SOLUTION (TODO: for each epoch: draw one permutation of the samples with rng; for each consecutive batch of it: forward, loss, backward, step; record the epoch's mean loss over the samples) (CODE: order = rng.permutation(n); for each batch idx of order ...; record sum(batch_loss * len(idx)) / n)
     n = X.shape[0]
     history = []
     for _ in range(epochs):

@@ -51,7 +51,7 @@ class Sigmoid:
         y : ndarray, shape (n, d)
             ``1 / (1 + exp(-x))``, same float dtype as ``x``; every value in [0, 1].
         """
-        raise NotImplementedError("TODO: y = 1 / (1 + exp(-x)) elementwise, without overflow warnings for large |x|; cache y in self.y and return it")
+        raise NotImplementedError("TODO: apply the logistic sigmoid elementwise without overflow warnings for large |x| (exponentiate only non-positive numbers); cache the output in self.y and return it")
 
     def backward(self, grad_y):
         """Backpropagate through the last forward call.
@@ -66,7 +66,7 @@ class Sigmoid:
         grad_x : ndarray, shape (n, d)
             ``grad_y * y * (1 - y)`` where ``y`` is the cached output.
         """
-        raise NotImplementedError("TODO: dL/dx = grad_y * y * (1 - y), using the y cached by forward: the derivative is in terms of the OUTPUT y, not the input x")
+        raise NotImplementedError("TODO: multiply grad_y by the sigmoid's derivative, written in terms of the OUTPUT y cached by forward (not the input x)")
 
 
 class Softmax:
@@ -94,7 +94,7 @@ class Softmax:
         s : ndarray, shape (n, k)
             Probabilities; each row sums to 1.
         """
-        raise NotImplementedError("TODO: subtract each row's max (keepdims) before exp, divide by the row sum; cache s in self.s and return it")
+        raise NotImplementedError("TODO: shift each row by its own maximum before exponentiating, then divide each row by its sum; cache s in self.s and return it")
 
     def backward(self, grad_s):
         """Vector-Jacobian product through the last forward call.
@@ -110,7 +110,7 @@ class Softmax:
             Row ``i`` is ``J_i^T g_i = s_i * (g_i - <g_i, s_i>)``, computed
             without building the Jacobian.
         """
-        raise NotImplementedError("TODO: per row, grad_z = s * (g - sum(g * s)) with the sum taken over the row (keepdims); this equals J^T g without building J")
+        raise NotImplementedError("TODO: return J^T g for every row, using the s cached by forward, without building the Jacobian J")
 
     def jacobian(self, z):
         """Per-sample Jacobian of the softmax at ``z`` (does not touch the cache).
@@ -126,7 +126,7 @@ class Softmax:
             ``J[i] = diag(s_i) - s_i s_i^T`` with ``s = softmax(z)``;
             symmetric, every row and column sums to 0.
         """
-        raise NotImplementedError("TODO: s = softmax(z); J[i] = diag(s_i) - outer(s_i, s_i), shape (n, k, k); do not sum it over any axis")
+        raise NotImplementedError("TODO: compute s = softmax(z) and return every row's full Jacobian of the softmax, off-diagonal terms included, shape (n, k, k); do not sum it over any axis")
 
 
 class Linear:
@@ -154,7 +154,7 @@ class Linear:
     """
 
     def __init__(self, in_features, out_features, rng=None):
-        raise NotImplementedError("TODO: set self.W (in_features, out_features) and self.b (out_features,) drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)) using rng; set self.dW = self.db = self.x = None")
+        raise NotImplementedError("TODO: set self.W (in_features, out_features) and self.b (out_features,) drawn at random with zero mean and a scale of 1/sqrt(in_features) using rng; set self.dW = self.db = self.x = None")
 
     def forward(self, x):
         """Compute ``x @ W + b``.
@@ -167,7 +167,7 @@ class Linear:
         -------
         y : ndarray, shape (n, out_features), same float dtype as ``x``.
         """
-        raise NotImplementedError("TODO: cache x in self.x and return x @ W + b")
+        raise NotImplementedError("TODO: cache x in self.x and return the affine map of x by W and b")
 
     def backward(self, grad_y):
         """Set ``dW`` and ``db`` and return the gradient for the input.
@@ -181,4 +181,4 @@ class Linear:
         grad_x : ndarray, shape (n, in_features)
             ``grad_y @ W.T``.
         """
-        raise NotImplementedError("TODO: dW = x.T @ grad_y (shape of W), db = grad_y summed over the batch axis (shape of b), return grad_y @ W.T; overwrite dW/db, never add to them")
+        raise NotImplementedError("TODO: set dW (shape of W) and db (shape of b, summed over the batch axis) from the cached x and grad_y, and return the gradient for the layer before; overwrite dW/db, never add to them")

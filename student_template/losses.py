@@ -35,7 +35,7 @@ class MSELoss:
         -------
         loss : float
         """
-        raise NotImplementedError("TODO: return the mean over ALL elements of (pred - target)**2 as a float; cache what backward needs")
+        raise NotImplementedError("TODO: return the mean of the squared differences over ALL elements as a float; cache what backward needs")
 
     def backward(self):
         """Gradient of the mean with respect to ``pred``.
@@ -45,7 +45,7 @@ class MSELoss:
         grad : ndarray, shape (n, d)
             ``2 * (pred - target) / (n * d)``.
         """
-        raise NotImplementedError("TODO: return dL/dpred = 2 * (pred - target) / number_of_elements")
+        raise NotImplementedError("TODO: return the derivative of that mean with respect to pred (the factor 2 of the square, divided by the number of elements)")
 
 
 class CrossEntropyLoss:
@@ -87,7 +87,7 @@ class CrossEntropyLoss:
         grad : ndarray, shape (n, k)
             ``-target / clip(probs, 1e-12, 1) / n``.
         """
-        raise NotImplementedError("TODO: return -target / clipped_probs / n")
+        raise NotImplementedError("TODO: return the derivative of the mean loss with respect to probs, using the clipped probabilities")
 
 
 class SoftmaxCrossEntropyLoss:
@@ -115,7 +115,7 @@ class SoftmaxCrossEntropyLoss:
         loss : float
             ``mean_i sum_k target_ik * (logsumexp(z_i) - z_ik)``.
         """
-        raise NotImplementedError("TODO: log_softmax = z - logsumexp(z) per row (subtract the row max first); loss = MEAN over samples of -sum_k target * log_softmax; cache softmax(z) and target for backward")
+        raise NotImplementedError("TODO: compute the log-softmax of each row stably (shift by the row max first); loss = MEAN over samples of -sum_k target * log_softmax; cache softmax(z) and target for backward")
 
     def backward(self):
         """Gradient of the mean loss with respect to the logits.
@@ -125,4 +125,4 @@ class SoftmaxCrossEntropyLoss:
         grad : ndarray, shape (n, k)
             ``(softmax(logits) - target) / n``.
         """
-        raise NotImplementedError("TODO: return (softmax(logits) - target) / n; it already includes the softmax derivative, do not apply it again")
+        raise NotImplementedError("TODO: return the gradient with respect to the logits, averaged over the batch; it already includes the softmax derivative, do not apply it again")

@@ -47,11 +47,11 @@ class Network:
             layer order and ``W`` before ``b`` for each ``Linear``. Grads are
             those of the last ``backward`` (``None`` before any).
         """
-        raise NotImplementedError("TODO: return [(layer.W, layer.dW), (layer.b, layer.db)] for each layer that has parameters, in layer order")
+        raise NotImplementedError("TODO: return the (parameter, gradient) pairs, W then b, of every layer that has parameters, in layer order")
 
     def step(self, lr):
         """Plain SGD: ``p -= lr * grad`` in place for every parameter."""
-        raise NotImplementedError("TODO: for each (param, grad) pair, update the parameter IN PLACE: param -= lr * grad")
+        raise NotImplementedError("TODO: for each (param, grad) pair, subtract the learning rate times the gradient from the parameter IN PLACE")
 
 
 def train(network, loss, X, Y, *, epochs, lr, batch_size, rng):
@@ -81,4 +81,4 @@ def train(network, loss, X, Y, *, epochs, lr, batch_size, rng):
         Each epoch's mean loss: the batch losses weighted by batch size,
         divided by ``n``.
     """
-    raise NotImplementedError("TODO: for each epoch: order = rng.permutation(n); for each consecutive batch idx of order: forward, loss, backward, step; record sum(batch_loss * len(idx)) / n")
+    raise NotImplementedError("TODO: for each epoch: draw one permutation of the samples with rng; for each consecutive batch of it: forward, loss, backward, step; record the epoch's mean loss over the samples")

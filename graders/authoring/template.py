@@ -2,12 +2,15 @@
 
 Each solution region in a reference module::
 
-    ### BEGIN SOLUTION (TODO: what to compute)
+    ### BEGIN SOLUTION (TODO: what to compute) (CODE: the formula or code)
     ...code...
     ### END SOLUTION
 
-becomes ``raise NotImplementedError("TODO: what to compute")`` at the same
-indentation. Everything outside the regions (signatures, docstrings, helpers)
+becomes ``raise NotImplementedError("TODO: ...")`` at the same indentation,
+with as much of the text as the hint level allows (the levels of
+``feedback.hints``): ``"none"`` says only ``TODO``, ``"concept"`` (the
+default) the TODO text, ``"code"`` the TODO text and then the CODE part (which
+is optional). Everything outside the regions (signatures, docstrings, helpers)
 is copied unchanged. ``nngrade template build`` writes the template;
 ``nngrade template verify`` (and the test suite) fails when it is stale.
 """
@@ -16,7 +19,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?: \(TODO: (?P<todo>.*)\))?\s*$")
+from nngrade.results import HINT_LEVELS
+
+BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?: \(TODO: (?P<todo>.*?)\)(?: \(CODE: (?P<code>.*)\))?)?\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 
 HEADER = (
@@ -29,7 +34,16 @@ class TemplateError(ValueError):
     """A malformed solution region in a reference module."""
 
 
-def strip_solutions(source: str, name: str = "<source>") -> str:
+def todo_text(todo: str, code: str | None, hints: str = "concept") -> str:
+    """The student's TODO line for a region at hint level ``hints``."""
+    if hints not in HINT_LEVELS:
+        raise TemplateError(f"hint level must be one of {HINT_LEVELS}, got {hints!r}")
+    if hints == "none":
+        return "TODO"
+    return f"TODO: {todo}" + (f"; {code}" if hints == "code" and code else "")
+
+
+def strip_solutions(source: str, name: str = "<source>", hints: str = "concept") -> str:
     """Replace every solution region of ``source`` by a ``NotImplementedError``.
 
     Parameters
@@ -38,6 +52,8 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
         Text of a reference module.
     name : str
         File name, used in error messages.
+    hints : str, default "concept"
+        How much of each region's text the stub says (see :func:`todo_text`).
 
     Returns
     -------
@@ -58,8 +74,8 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
                 raise TemplateError(f"{name}:{number}: BEGIN SOLUTION inside the region opened at line {inside}")
             if not begin["todo"]:
                 raise TemplateError(f"{name}:{number}: BEGIN SOLUTION needs a '(TODO: ...)' text for the student")
-            todo = begin["todo"].replace("\\", "\\\\").replace('"', '\\"')
-            out.append(f'{begin["indent"]}raise NotImplementedError("TODO: {todo}")\n')
+            todo = todo_text(begin["todo"], begin["code"], hints).replace("\\", "\\\\").replace('"', '\\"')
+            out.append(f'{begin["indent"]}raise NotImplementedError("{todo}")\n')
             inside = number
         elif end:
             if inside is None:
@@ -81,18 +97,18 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def render_template(reference_dir: Path | None = None) -> dict[str, str]:
-    """Template text for every module of the reference package.
+def render_template(reference_dir: Path | None = None, hints: str = "concept") -> dict[str, str]:
+    """Template text for every module of the reference package, TODO texts at hint level ``hints``.
 
     Returns
     -------
     dict
         File name -> text, e.g. ``{"layers.py": "...", "__init__.py": "..."}``.
     """
-    reference_dir = Path(reference_dir) if reference_dir else _package_dir("reference")
+    reference_dir = Path(reference_dir) if reference_dir else _package_dir("nngrade.reference")
     files = {}
     for path in sorted(reference_dir.glob("*.py")):
-        text = strip_solutions(path.read_text(encoding="utf-8"), path.name)
+        text = strip_solutions(path.read_text(encoding="utf-8"), path.name, hints)
         if path.name == "__init__.py":
             # The package docstring speaks to the student, not the instructor.
             _, _, rest = text.partition('"""\n')
@@ -101,12 +117,13 @@ def render_template(reference_dir: Path | None = None) -> dict[str, str]:
     return files
 
 
-def build_template(out_dir: Path | None = None, reference_dir: Path | None = None) -> list[Path]:
-    """Write the template package; returns the files written."""
-    out_dir = Path(out_dir) if out_dir else _package_dir("student_template")
+def build_template(out_dir: Path | None = None, reference_dir: Path | None = None,
+                   hints: str = "concept") -> list[Path]:
+    """Write the template package, TODO texts at hint level ``hints``; returns the files written."""
+    out_dir = Path(out_dir) if out_dir else _package_dir("nngrade.student_template")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in render_template(reference_dir).items():
+    for name, text in render_template(reference_dir, hints).items():
         target = out_dir / name
         target.write_text(text, encoding="utf-8")
         written.append(target)
@@ -115,7 +132,7 @@ def build_template(out_dir: Path | None = None, reference_dir: Path | None = Non
 
 def stale_template_files(template_dir: Path | None = None, reference_dir: Path | None = None) -> list[str]:
     """Names of template files that differ from what the reference generates (empty = in sync)."""
-    template_dir = Path(template_dir) if template_dir else _package_dir("student_template")
+    template_dir = Path(template_dir) if template_dir else _package_dir("nngrade.student_template")
     expected = render_template(reference_dir)
     stale = [n for n, text in expected.items()
              if not (template_dir / n).exists() or (template_dir / n).read_text(encoding="utf-8") != text]

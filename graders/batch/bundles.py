@@ -60,8 +60,10 @@ if [ -f /autograder/source/hidden_seed ]; then
     NNGRADE_HIDDEN_SEED="$(cat /autograder/source/hidden_seed)"
     export NNGRADE_HIDDEN_SEED
 fi
+# Lateness (the [late] policy) comes from Gradescope's submission metadata.
 exec /autograder/venv/bin/nngrade grade /autograder/submission --format gradescope \\
-    --config /autograder/source/config.toml -o /autograder/results/results.json
+    --config /autograder/source/config.toml --metadata /autograder/submission_metadata.json \\
+    -o /autograder/results/results.json
 """
 
 STUDENT_README = """# {name}: starter kit

@@ -35,7 +35,7 @@ SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 #: Names never treated as submissions.
 IGNORED = re.compile(r"^(\.|__pycache__$|__MACOSX$|submission_metadata\.yml$|Thumbs\.db$)")
 
-CANVAS = re.compile(r"^(?P<name>[^_]+?)_(?:LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
+CANVAS = re.compile(r"^(?P<name>[^_]+?)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_[a-z]+_(?P<file>.*)$")
 GRADESCOPE_FOLDER = re.compile(r"^submission_(?P<n>\d+)$")
 RESUBMISSION_SUFFIX = re.compile(r"-\d+(?=\.[A-Za-z0-9]+$)")
@@ -57,12 +57,15 @@ class Submission:
     student : dict
         What the layout says about the student: ``name``, ``sid``, ``email``,
         ``lms_id`` (empty strings when unknown).
+    late : bool
+        The platform flagged it late (Canvas's ``LATE_`` in the file names).
     """
 
     id: str
     path: Path
     layout: str
     student: dict = field(default_factory=dict)
+    late: bool = False
 
 
 class DiscoveryError(ValueError):
@@ -150,8 +153,9 @@ def _grouped(entries, pattern, layout, staging: Path) -> tuple[list[Submission],
     for uid, members in sorted(groups.items()):
         name = members[0][1]["name"]
         student = _student(name=name, lms_id=uid)
+        late = any(match.groupdict().get("late") for _, match in members)
         if len(members) == 1 and (members[0][0].is_dir() or members[0][1]["file"]):
-            found.append(Submission(safe_id(uid), members[0][0], layout, student))
+            found.append(Submission(safe_id(uid), members[0][0], layout, student, late))
             continue
         folder = staging / safe_id(uid)
         folder.mkdir(parents=True)
@@ -161,7 +165,7 @@ def _grouped(entries, pattern, layout, staging: Path) -> tuple[list[Submission],
                 shutil.copytree(path, target, symlinks=True, dirs_exist_ok=True)
             else:
                 shutil.copy2(path, target, follow_symlinks=False)
-        found.append(Submission(safe_id(uid), folder, layout, student))
+        found.append(Submission(safe_id(uid), folder, layout, student, late))
     return found, []
 
 

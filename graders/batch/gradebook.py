@@ -14,7 +14,8 @@ from nngrade.engine.fsutil import write_atomically, write_bytes_atomically
 from nngrade.render.safe import safe_text
 
 LEADING = ["id", "total", "max", "percent"]
-TRAILING = ["status", "name", "student_id", "email", "lms_id", "layout"]
+TRAILING = ["status", "name", "student_id", "email", "lms_id", "layout", "days_late", "late_penalty",
+            "total_after_penalty"]
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 #: Characters that make spreadsheet programs treat a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,9 +59,19 @@ def gradebook_rows(reports: list[dict], roster: dict[str, dict]) -> tuple[list[s
         student = entry.get("student", {})
         rows.append([ident, points_text(totals["score"]), points_text(totals["max_score"]), f"{percent(report):.2f}"]
                     + [points.get(c, "") for c in checks]
-                    + [submission_status(report), student.get("name", ""), student.get("sid", ""),
-                       student.get("email", ""), student.get("lms_id", ""), entry.get("layout", "")])
+                    + [submission_status(report), _cell(student.get("name", "")), _cell(student.get("sid", "")),
+                       _cell(student.get("email", "")), student.get("lms_id", ""), entry.get("layout", "")]
+                    + _late_cells(report))
     return LEADING + checks + TRAILING, rows
+
+
+def _late_cells(report: dict) -> list[str]:
+    """``days_late``, ``late_penalty`` (fraction) and ``total_after_penalty``; the first two empty when unknown."""
+    late = report.get("lateness") or {}
+    after = late.get("score_after_penalty", report["totals"]["score"])
+    if not late:
+        return ["", "", points_text(after)]
+    return [str(late.get("days_late", 0)), points_text(late.get("penalty", 0)), points_text(after)]
 
 
 def canvas_rows(reports: list[dict], roster: dict[str, dict], assignment: str) -> tuple[list[str], list[list[str]]]:
@@ -70,7 +81,7 @@ def canvas_rows(reports: list[dict], roster: dict[str, dict], assignment: str) -
         ident = report["submission"]["id"]
         entry = roster.get(ident, {})
         layout, student = entry.get("layout", "plain"), entry.get("student", {})
-        score = points_text(report["totals"]["score"])
+        score = _late_cells(report)[-1]
         names = student.get("name", "").split("; ")
         sids = student.get("sid", "").split("; ")
         for i in range(max(len(names), len(sids))):

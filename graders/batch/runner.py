@@ -97,6 +97,7 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     SandboxUnavailable
         With ``sandbox="strict"`` on a machine without namespace isolation.
     """
+    from nngrade.batch.lateness import LatePolicy, apply_to_report_dict, of_submission
     from nngrade.engine.config import load_config
     from nngrade.sandbox import probe_isolation
 
@@ -123,12 +124,14 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
         else:
             pending.append((sub, sha))
     shas = {sub.id: sha for sub, sha in pending}
+    policy = LatePolicy.from_config(config)
+    late = {sub.id: of_submission(sub.path, sub.layout, sub.late, policy) for sub, _ in pending}
     job_list = [Job(id=sub.id, path=str(sub.path), config=config, seed=seed,
                     mnist_dir=None if mnist_dir is None else str(mnist_dir), sandbox=sandbox,
                     files=pack_files(sub.path) if scheduler else None) for sub, _ in pending]
     with _ProgressBar(progress, len(job_list)) as advance:
         def done(result: dict) -> None:
-            report = result["report"]
+            report = apply_to_report_dict(result["report"], late[result["id"]])
             store.save(result["id"], report, key, shas[result["id"]])
             summary.graded.append(result["id"])
             if submission_status(report) == "infrastructure_error":
@@ -146,7 +149,7 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     if feedback_pages:
         from nngrade.batch.pages import write_feedback_pages
 
-        write_feedback_pages(store, jobs=jobs, reports=reports)
+        write_feedback_pages(store, jobs=jobs, reports=reports, hints=config["feedback"]["hints"])
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

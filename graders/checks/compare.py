@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nngrade.results import fix_text
+
 MAX_LISTED = 5
 
 
@@ -37,19 +39,19 @@ def validate_array(value, *, call: str, shape: tuple[int, ...]) -> np.ndarray:
         The required shape.
     """
     if value is None:
-        raise CheckFailed(f"{call} returned None; expected an array of shape {shape}. "
-                          "Fix: add the missing `return` statement.")
+        raise CheckFailed(f"{call} returned None; expected an array of shape {shape}.\n"
+                          + fix_text("the method must end by returning its result; a `return` is missing."))
     if isinstance(value, list):
-        raise CheckFailed(f"{call} returned a list; expected a numpy array of shape {shape}. "
-                          "Fix: return the numpy array itself.")
+        raise CheckFailed(f"{call} returned a list; expected a numpy array of shape {shape}.\n"
+                          + fix_text("return the numpy array itself, not a list built from it."))
     array = np.asarray(value)
     if array.dtype.kind not in "fiub":
         raise CheckFailed(f"{call} returned dtype {array.dtype}; expected a float array of shape {shape}.")
     if array.dtype.kind in "iub":
         raise CheckFailed(
-            f"{call} returned an integer array (dtype {array.dtype}); expected floating-point values. "
-            "Fix: create output arrays with a float dtype (np.zeros(shape) or np.zeros_like(x, dtype=float)); "
-            "assigning floats into an integer array truncates them.")
+            f"{call} returned an integer array (dtype {array.dtype}); expected floating-point values.\n"
+            + fix_text("create output arrays with a float dtype; assigning floats into an integer array "
+                       "truncates them.", "np.zeros(shape) or np.zeros_like(x, dtype=float)"))
     if array.shape != tuple(shape):
         raise CheckFailed(f"{call} returned an array of shape {array.shape}; expected shape {tuple(shape)}.")
     return array.astype(np.float64)
@@ -58,15 +60,17 @@ def validate_array(value, *, call: str, shape: tuple[int, ...]) -> np.ndarray:
 def validate_scalar(value, *, call: str) -> float:
     """Return ``value`` as a Python float, or fail: losses must return one number."""
     if value is None:
-        raise CheckFailed(f"{call} returned None; expected a float. Fix: add the missing `return` statement.")
+        raise CheckFailed(f"{call} returned None; expected a float.\n"
+                          + fix_text("the method must end by returning its result; a `return` is missing."))
     array = np.asarray(value) if not isinstance(value, list) else None
     if array is None or array.dtype.kind not in "fiub" or array.size != 1:
         shape = "a list" if array is None else f"an array of shape {array.shape}"
-        raise CheckFailed(f"{call} returned {shape}; expected a single float (the mean loss). "
-                          "Fix: reduce with np.mean or np.sum(...) / n and return float(...).")
+        raise CheckFailed(f"{call} returned {shape}; expected a single float (the mean loss).\n"
+                          + fix_text("reduce the per-element losses to their mean and return it as one float.",
+                                     "np.mean(...) or np.sum(...) / n, then return float(...)"))
     if array.ndim > 0:
-        raise CheckFailed(f"{call} returned an array of shape {array.shape}; expected a single float. "
-                          "Fix: return float(value) rather than a 1-element array.")
+        raise CheckFailed(f"{call} returned an array of shape {array.shape}; expected a single float.\n"
+                          + fix_text("return a Python float rather than a 1-element array.", "return float(value)"))
     return float(array)
 
 
@@ -108,8 +112,11 @@ def mismatch_report(yours: np.ndarray, expected: np.ndarray, *, rtol: float, ato
 
 
 def assert_close(yours, expected, *, call: str, quantity: str, rtol: float, atol_scale: float,
-                 fix: str = "") -> np.ndarray:
+                 fix: str | tuple[str, str] = "") -> np.ndarray:
     """Validate ``yours`` and require it to match ``expected``; returns the validated array.
+
+    ``fix`` is the concept of the fix, or ``(concept, code)`` (see
+    :func:`nngrade.results.fix_text`): students see the code part only at hint level ``"code"``.
 
     Raises
     ------
@@ -124,6 +131,7 @@ def assert_close(yours, expected, *, call: str, quantity: str, rtol: float, atol
         yours_array = validate_array(yours, call=call, shape=expected.shape)
     report = mismatch_report(yours_array, expected, rtol=rtol, atol_scale=atol_scale)
     if report is not None:
-        hint = f"\nFix: {fix}" if fix else ""
+        parts = (fix, "") if isinstance(fix, str) else fix
+        hint = "\n" + fix_text(*parts) if parts[0] else ""
         raise CheckFailed(f"{call}: {quantity} do not match the reference.\n{report}{hint}")
     return yours_array

@@ -38,7 +38,7 @@ ENGINE_NUMBERS = {
     ("tolerances", "rtol"): (float, 0, 1),
     ("tolerances", "atol_scale"): (float, 0, 1),
 }
-CHECK_KEYS = {"points", "hidden", "disabled"}
+CHECK_KEYS = {"points", "hidden", "disabled", "visibility"}
 
 
 def _engine_defaults() -> dict[str, Any]:
@@ -185,7 +185,21 @@ def load_config(path: str | Path | None = None, *, known_checks: bool = True) ->
     if known_checks:
         known = _known_check_ids(config)
     _validate_checks(config, known)
+    _validate_feedback(config)
     return config
+
+
+def _validate_feedback(config: dict) -> None:
+    from nngrade.batch.lateness import validate_late
+    from nngrade.batch.similarity import validate_similarity
+    from nngrade.render.settings import validate_feedback
+
+    try:
+        validate_feedback(config)
+        validate_late(config)
+        validate_similarity(config)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _known_check_ids(config: dict) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from nngrade.render.gradescope import gradescope_stdout, render_gradescope
 from nngrade.render.json_report import render_json, report_dict
 from nngrade.render.prairielearn import render_prairielearn
+from nngrade.render.settings import FeedbackSettings
 from nngrade.render.text import render_text
 from nngrade.render.validate import ReportValidationError, load_schema, validate_report
 from nngrade.results import Report
@@ -35,7 +36,8 @@ RENDERERS: dict[str, Callable[..., Any]] = {
 STUDENT_VIEW_FORMATS = frozenset({"json", "text"})
 
 
-def render(report: Report, fmt: str, *, student_view: bool = False, verbose: bool = False) -> str:
+def render(report: Report, fmt: str, *, student_view: bool = False,
+           settings: FeedbackSettings | None = None, verbose: bool = False) -> str:
     """Render ``report`` in format ``fmt`` as a string.
 
     Parameters
@@ -47,6 +49,9 @@ def render(report: Report, fmt: str, *, student_view: bool = False, verbose: boo
     student_view : bool, default False
         Hide hidden checks' details (``json`` and ``text``; ``gradescope`` and
         ``prairielearn`` always hide them).
+    settings : FeedbackSettings, optional
+        What students see (hint level, visibilities, leaderboard): used by
+        ``gradescope``, ``prairielearn`` and the student view of ``text``.
     verbose : bool, default False
         ``text`` only: also list the sandbox notes (the JSON report always has them).
 
@@ -65,8 +70,15 @@ def render(report: Report, fmt: str, *, student_view: bool = False, verbose: boo
         renderer = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {sorted(RENDERERS)}") from None
-    options = {"verbose": verbose} if fmt == "text" else {}
-    result = renderer(report, student_view=student_view, **options) if fmt in STUDENT_VIEW_FORMATS else renderer(report)
+    settings = settings or FeedbackSettings()
+    if fmt == "text":
+        result = renderer(report, student_view=student_view, hints=settings.hints, verbose=verbose)
+    elif fmt in STUDENT_VIEW_FORMATS:
+        result = renderer(report, student_view=student_view)
+    else:
+        from nngrade.render.images import check_images
+
+        result = renderer(report, settings=settings, images=check_images(report) if settings.images else None)
     if isinstance(result, dict):
         return json.dumps(result, indent=2, sort_keys=True, allow_nan=False)
     return result
@@ -74,6 +86,7 @@ def render(report: Report, fmt: str, *, student_view: bool = False, verbose: boo
 
 __all__ = [
     "RENDERERS",
+    "FeedbackSettings",
     "STUDENT_VIEW_FORMATS",
     "ReportValidationError",
     "gradescope_stdout",

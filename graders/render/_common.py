@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from nngrade.render.safe import safe_text
-from nngrade.results import CheckResult, Diagnosis
+from nngrade.results import CheckResult, Diagnosis, with_hints
 
 #: Status markers used in every human-readable rendering.
 STATUS_LABELS = {
@@ -55,13 +55,31 @@ def hidden_line(check: CheckResult) -> str:
     return f"Hidden test: {points_fraction(check.points, check.max_points)} points"
 
 
-def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
+def late_line(lateness: dict) -> str:
+    """``"Late: 2 day(s) (penalty 20%): 8/10 points after the penalty"``, or ``""`` when not late.
+
+    Parameters
+    ----------
+    lateness : dict
+        ``Report.lateness``.
+    """
+    if not lateness.get("late"):
+        return ""
+    days = lateness.get("days_late", 0)
+    return (f"Late: {days} day{'s' if days != 1 else ''} ({lateness.get('source', '')}), penalty "
+            f"{100 * float(lateness.get('penalty', 0)):.0f}%: {fmt_points(lateness.get('score_after_penalty', 0))} "
+            "points after the penalty")
+
+
+def diagnosis_lines(diagnosis: Diagnosis, hints: str = "code") -> list[str]:
     """Describe a diagnosis as ``Likely cause`` / message / ``Evidence`` lines.
 
     Parameters
     ----------
     diagnosis : Diagnosis
         A detected misconception.
+    hints : str, default "code"
+        Hint level of its fix (:func:`nngrade.results.with_hints`); "code" keeps all of it.
 
     Returns
     -------
@@ -69,8 +87,9 @@ def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
         Unindented lines; the message may span several lines.
     """
     lines = [f"Likely cause: {diagnosis.title}"]
-    if diagnosis.message:
-        lines.extend(diagnosis.message.splitlines())
+    message = with_hints(diagnosis.message, hints)
+    if message:
+        lines.extend(message.splitlines())
     if diagnosis.evidence:
         lines.append(f"Evidence: {diagnosis.evidence}")
     return lines

@@ -64,6 +64,31 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[float], *, xlabel: s
     return png_base64(fig)
 
 
+def paired_bars(labels: Sequence[str], series: dict[str, Sequence[float | None]], *, xlabel: str) -> str:
+    """Percent bars, one group per label (top to bottom in the given order), one bar per series.
+
+    A value of None draws no bar (a check without a hidden twin); every bar is labelled with its value.
+    """
+    fig, (ax,) = _figure(max(1.8, 0.42 * len(labels) + 1.0))
+    height = 0.8 / max(len(series), 1)
+    colors = (BLUE, ORANGE, "#7b8794")
+    positions = np.arange(len(labels))[::-1]
+    for k, (name, values) in enumerate(series.items()):
+        offsets = positions + 0.4 - height * (k + 0.5)
+        shown = [(y, v) for y, v in zip(offsets, values) if v is not None]
+        if not shown:
+            continue
+        ys, vs = zip(*shown)
+        bars = ax.barh(ys, vs, height=height * 0.92, color=colors[k % len(colors)], label=name)
+        ax.bar_label(bars, labels=[f"{v:.0f}%" for v in vs], padding=2, fontsize=7)
+    ax.set_yticks(positions, [_short(label) for label in labels], fontsize=8)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xlim(0, 112)
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=7, loc="lower right")
+    return png_base64(fig)
+
+
 def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

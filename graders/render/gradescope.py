@@ -11,6 +11,8 @@ diagnosis, no captured printing. Instructors read the full canonical JSON report
 """
 from __future__ import annotations
 
+import dataclasses
+import html
 import math
 from typing import Any
 
@@ -19,17 +21,20 @@ from nngrade.render._common import (
     diagnosis_lines,
     fmt_points,
     hidden_line,
+    late_line,
     numbered_checks,
     points_fraction,
     points_of,
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.images import Images, data_uri
 from nngrade.render.safe import safe_report
-from nngrade.results import SCHEMA_VERSION, CheckResult, Report
+from nngrade.render.settings import FeedbackSettings, require_visibility
+from nngrade.results import SCHEMA_VERSION, CheckResult, Report, with_hints
 
-#: Visibility values Gradescope accepts for tests and for ``stdout_visibility``.
-GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+#: Name of the entry that carries the points over the hidden checks (visibility ``hidden_total``).
+HIDDEN_TOTAL_NAME = "Hidden tests (total)"
 
 #: Caps on the submission's captured printing shown in a test's output.
 PRINTED_MAX_LINES = 40
@@ -37,11 +42,6 @@ PRINTED_MAX_CHARS = 4000
 
 PRINTED_IN_CHECK_HEADER = "--- Printed by your code during this check (not part of the result) ---"
 PRINTED_AT_IMPORT_HEADER = "--- Printed by your code at import time (not part of the result) ---"
-
-
-def _require_visibility(name: str, value: str) -> None:
-    if value not in GRADESCOPE_VISIBILITIES:
-        raise ValueError(f"{name} must be one of {GRADESCOPE_VISIBILITIES}, got {value!r}")
 
 
 def _seconds(duration: float) -> float:
@@ -56,13 +56,15 @@ def printed_section(header: str, text: str) -> list[str]:
     return ["", header, truncate_text(text, max_lines=PRINTED_MAX_LINES, max_chars=PRINTED_MAX_CHARS)]
 
 
-def public_test_output(check: CheckResult) -> str:
+def public_test_output(check: CheckResult, hints: str = "concept") -> str:
     """Student-facing text for a public check.
 
     Parameters
     ----------
     check : CheckResult
         A public check.
+    hints : str, default "concept"
+        How much of each fix is shown (:data:`nngrade.results.HINT_LEVELS`).
 
     Returns
     -------
@@ -72,11 +74,12 @@ def public_test_output(check: CheckResult) -> str:
         submission printed during the check.
     """
     lines = [f"Result: {STATUS_LABELS[check.status]} ({points_fraction(check.points, check.max_points)} points)"]
-    if check.message:
-        lines.extend(check.message.splitlines())
+    message = with_hints(check.message, hints)
+    if message:
+        lines.extend(message.splitlines())
     for diagnosis in check.diagnoses:
         lines.append("")
-        lines.extend(diagnosis_lines(diagnosis))
+        lines.extend(diagnosis_lines(diagnosis, hints))
     lines.extend(printed_section(PRINTED_IN_CHECK_HEADER, check.output))
     return "\n".join(lines)
 
@@ -97,6 +100,8 @@ def summary_output(report: Report) -> str:
         worth = fmt_points(sum(c.max_points for c in hidden))
         noun = "test" if len(hidden) == 1 else "tests"
         lines.append(f"Hidden tests: {len(hidden)} {noun} worth {worth} points (details are not shown)")
+    if late_line(report.lateness):
+        lines.append(late_line(report.lateness))
     if report.submission.error:
         lines.append("")
         lines.append("Your submission could not be loaded:")
@@ -112,9 +117,11 @@ def summary_output(report: Report) -> str:
 def render_gradescope(
     report: Report,
     *,
-    hidden_visibility: str = "after_published",
-    public_visibility: str = "visible",
-    stdout_visibility: str = "hidden",
+    settings: FeedbackSettings | None = None,
+    images: Images | None = None,
+    hidden_visibility: str | None = None,
+    public_visibility: str | None = None,
+    stdout_visibility: str | None = None,
 ) -> dict[str, Any]:
     """Build Gradescope's ``results.json`` content for one report.
 
@@ -122,35 +129,48 @@ def render_gradescope(
     ----------
     report : Report
         The grading run (normally ``mode="grade"``).
-    hidden_visibility : str, default "after_published"
-        Gradescope visibility of hidden checks; one of
-        :data:`GRADESCOPE_VISIBILITIES`. Their output is the generic
-        ``"Hidden test: x/y points"`` line whatever this is.
-    public_visibility : str, default "visible"
-        Gradescope visibility of public checks.
-    stdout_visibility : str, default "hidden"
-        When students may see the autograder's standard output (which
-        :func:`gradescope_stdout` is meant for).
+    settings : FeedbackSettings, optional
+        Hint level, visibilities and leaderboard (default: the shipped configuration's).
+    images : dict, optional
+        Check id -> ``[(label, base64 PNG)]`` (:func:`nngrade.render.images.check_images`):
+        those public checks' output becomes html with the pictures below the text.
+    hidden_visibility, public_visibility, stdout_visibility : str, optional
+        Override the settings' visibility of hidden checks, of public checks and
+        of the autograder's standard output; each one of
+        :data:`GRADESCOPE_VISIBILITIES`. Hidden checks' output is the generic
+        ``"Hidden test: x/y points"`` line whatever their visibility.
 
     Returns
     -------
     dict
         JSON-ready ``results.json`` content. Tests are listed group by group
         and numbered ``"<group>.<position>"``; ``score`` equals the sum of the
-        tests' ``score``; a test's ``status`` is ``"passed"`` only for checks
-        that passed.
+        tests' ``score`` (less the late penalty, ``report.lateness``); a test's ``status`` is ``"passed"`` only for checks
+        that passed. When there are hidden checks, one more entry without
+        points, :data:`HIDDEN_TOTAL_NAME`, states their total with visibility
+        ``settings.hidden_total``. ``leaderboard`` is present when the settings
+        list columns; a column whose check did not pass is left out.
 
     Raises
     ------
     ValueError
         If a visibility argument is not a Gradescope visibility.
     """
-    _require_visibility("hidden_visibility", hidden_visibility)
-    _require_visibility("public_visibility", public_visibility)
-    _require_visibility("stdout_visibility", stdout_visibility)
+    overrides = {name: value for name, value in (("hidden_visibility", hidden_visibility),
+                                                 ("public_visibility", public_visibility),
+                                                 ("stdout_visibility", stdout_visibility)) if value is not None}
+    for name, value in overrides.items():
+        require_visibility(name, value)
+    settings = dataclasses.replace(settings or FeedbackSettings(), **overrides)
     report = safe_report(report)
     tests = []
+    images = images or {}
     for number, check in numbered_checks(report.checks):
+        output = hidden_line(check) if check.hidden else public_test_output(check, settings.hints)
+        pictures = [] if check.hidden else images.get(check.id, [])
+        if pictures:
+            output = f"<pre>{html.escape(output)}</pre>" + "".join(
+                f'<p><img alt="{html.escape(label)}" src="{data_uri(png)}"></p>' for label, png in pictures)
         tests.append({
             "name": check.name,
             "name_format": "text",
@@ -158,19 +178,29 @@ def render_gradescope(
             "score": check.points,
             "max_score": check.max_points,
             "status": "passed" if check.status == "passed" else "failed",
-            "output": hidden_line(check) if check.hidden else public_test_output(check),
-            "output_format": "text",
+            "output": output,
+            "output_format": "html" if pictures else "text",
             "tags": [check.group],
-            "visibility": hidden_visibility if check.hidden else public_visibility,
+            "visibility": settings.visibility(check),
             "extra_data": {"check_id": check.id, "status": check.status},
         })
-    return {
-        "score": report.score,
+    hidden = [c for c in report.checks if c.hidden]
+    if hidden:
+        tests.append({
+            "name": HIDDEN_TOTAL_NAME,
+            "name_format": "text",
+            "output": f"Hidden tests: {points_fraction(*points_of(hidden))} points",
+            "output_format": "text",
+            "visibility": settings.hidden_total,
+            "extra_data": {"hidden_checks": len(hidden)},
+        })
+    results = {
+        "score": report.final_score,
         "execution_time": _seconds(report.duration),
         "output": summary_output(report),
         "output_format": "text",
         "visibility": "visible",
-        "stdout_visibility": stdout_visibility,
+        "stdout_visibility": settings.stdout_visibility,
         "extra_data": {
             "nngrade_schema_version": SCHEMA_VERSION,
             "kit_version": report.kit_version,
@@ -179,6 +209,11 @@ def render_gradescope(
         },
         "tests": tests,
     }
+    if settings.leaderboard:
+        results["leaderboard"] = [{"name": entry.name, "value": value, "order": entry.order}
+                                  for entry in settings.leaderboard
+                                  if (value := entry.read(report)) is not None]
+    return results
 
 
 def gradescope_stdout(report: Report, *, include_hidden: bool = True) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from nngrade.render import figures
 from nngrade.render._common import STATUS_LABELS, fmt_points, truncate_text
 from nngrade.render.safe import safe_text
+from nngrade.results import with_hints
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
@@ -32,6 +33,7 @@ pre { white-space: pre-wrap; background: #f5f7fa; padding: .5em; margin: .3em 0;
 .summary { font-size: 1.2em; background: #f0f4f8; padding: .6em 1em; border-radius: 6px; }
 img { max-width: 100%; }
 .muted { color: #7b8794; }
+table.side td { width: 50%; } mark { background: #ffe08a; }
 """
 MAX_MESSAGE_LINES = 40
 MAX_OUTPUT_CHARS = 4000
@@ -65,8 +67,27 @@ def _status(status: str) -> str:
     return f'<span class="{esc(status)}">{esc(STATUS_LABELS.get(status, status))}</span>'
 
 
+def pass_rate_groups(checks) -> list[tuple[str, object, object]]:
+    """``(label, public stats, hidden-twin stats)`` per check, lowest pass rate first.
+
+    A ``*.hidden`` check joins its public twin; either may be None. The label is the check's name
+    and id. Ties keep the run order.
+    """
+    groups: dict[str, list] = {}
+    for stats in checks:
+        base = stats.id[: -len(".hidden")] if stats.id.endswith(".hidden") else stats.id
+        slot = groups.setdefault(base, [None, None])
+        slot[1 if stats.id.endswith(".hidden") else 0] = stats
+    rows = []
+    for base, (public, hidden) in groups.items():
+        named = public or hidden
+        name = named.name.removesuffix(" (hidden)") if public is None else named.name
+        rows.append((f"{name} [{base}]", public, hidden))
+    return sorted(rows, key=lambda row: min(s.pass_rate for s in row[1:] if s is not None))
+
+
 def render_class_page(reports: list[dict], summary, *, roster: dict | None = None, title: str = "Class report",
-                      feedback_links: bool = False) -> str:
+                      feedback_links: bool = False, similarity: str = "") -> str:
     """The instructor's analytics page for a batch.
 
     Parameters
@@ -81,6 +102,8 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
         Page title.
     feedback_links : bool
         Link each id to ``feedback/<id>.html``.
+    similarity : str
+        The "Similar submissions" section (:func:`similarity_section`), placed last; empty for none.
     """
     roster = roster or {}
     parts = [f"<h1>{esc(title)}</h1>",
@@ -92,14 +115,19 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
                  if summary.percents else '<p class="muted">No reports.</p>')
     parts.append("<h2>Pass rate per check</h2>")
     if summary.checks:
-        labels = [f"{c.id}" for c in summary.checks]
-        parts.append(image(figures.horizontal_bars(labels, [c.pass_rate for c in summary.checks],
-                                                   xlabel="submissions passing (%)", percent=True),
-                           "pass rate per check"))
+        groups = pass_rate_groups(summary.checks)
+        parts.append("<p>Lowest pass rate first; a check and its hidden twin (the same check on hidden "
+                     "inputs) share a row.</p>")
+        parts.append(image(figures.paired_bars([label for label, _, _ in groups],
+                                               {"public inputs": [p.pass_rate if p else None for _, p, _ in groups],
+                                                "hidden inputs": [h.pass_rate if h else None for _, _, h in groups]},
+                                               xlabel="submissions passing (%)"),
+                           "pass rate per check, lowest first, public and hidden inputs side by side"))
+        ordered = [c for _, public, hidden in groups for c in (public, hidden) if c is not None]
         parts.append(_table(["check", "name", "visibility", "passed", "pass rate", "mean points"],
                             [[esc(c.id), esc(c.name), esc(c.visibility), f"{c.passed}/{c.attempted}",
                               f"{c.pass_rate:.0f}%", f"{c.points / max(c.attempted, 1):.2f} / {fmt_points(c.max_points)}"]
-                             for c in summary.checks], numeric=frozenset({3, 4, 5})))
+                             for c in ordered], numeric=frozenset({3, 4, 5})))
     parts.append("<h2>Misconceptions across the class</h2>")
     if summary.misconceptions:
         parts.append(image(figures.horizontal_bars([m.title for m in summary.misconceptions],
@@ -129,7 +157,55 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
                      esc(counts), esc(truncate_text(problem, max_lines=2, max_chars=200)) if problem else ""])
     parts.append(_table(["id", "name", "points", "percent", "checks", "loading problem"], rows,
                         numeric=frozenset({2, 3})))
+    if similarity:
+        parts.append(similarity)
     return page(title, "\n".join(parts))
+
+
+#: Characters of each submission's code shown beside the other's.
+MAX_SIDE_BY_SIDE_CHARS = 6000
+
+
+def _marked(code: str, ranges: list[tuple[int, int]]) -> str:
+    """``code`` escaped, the shared character ranges in ``<mark>``, cut at :data:`MAX_SIDE_BY_SIDE_CHARS`."""
+    out, position = [], 0
+    for start, end in sorted(ranges):
+        start, end = max(start, position), min(end, MAX_SIDE_BY_SIDE_CHARS)
+        if start >= end:
+            continue
+        out += [esc(code[position:start]), f"<mark>{esc(code[start:end])}</mark>"]
+        position = end
+    out.append(esc(code[position:MAX_SIDE_BY_SIDE_CHARS]))
+    if len(code) > MAX_SIDE_BY_SIDE_CHARS:
+        out.append("\n[... cut]")
+    return "".join(out)
+
+
+def similarity_section(pairs, *, threshold: float, note: str = "") -> str:
+    """The class page's "Similar submissions" section: the most similar pairs, side by side.
+
+    ``pairs`` are :class:`nngrade.batch.similarity.SimilarPair`; shared code is marked. The section
+    says that similarity is for a person to judge and changes no score.
+    """
+    parts = ["<h2>Similar submissions</h2>",
+             f'<p class="muted">Pairs whose code overlaps by {threshold:.0%} or more after the student '
+             "template is removed (token fingerprints; renamed variables and reordered functions still "
+             "match). For a person to judge: similarity changes no score.</p>"]
+    if note:
+        parts.append(f'<p class="muted">{esc(note)}</p>')
+    if not pairs:
+        parts.append('<p class="muted">No pair reaches the threshold.</p>')
+        return "\n".join(parts)
+    parts.append(_table(["first", "second", "similarity", "shared (first, second)"],
+                        [[esc(p.first), esc(p.second), f"{p.similarity:.0%}",
+                          f"{p.fractions[0]:.0%}, {p.fractions[1]:.0%}"] for p in pairs], numeric=frozenset({2})))
+    for p in pairs:
+        parts.append(f"<h3>{esc(p.first)} and {esc(p.second)}: {p.similarity:.0%}</h3>"
+                     '<table class="side"><tr>'
+                     f"<th>{esc(p.first)}</th><th>{esc(p.second)}</th></tr><tr>"
+                     f"<td><pre>{_marked(p.code[0], p.slices[0])}</pre></td>"
+                     f"<td><pre>{_marked(p.code[1], p.slices[1])}</pre></td></tr></table>")
+    return "\n".join(parts)
 
 
 def public_check(report: dict, check_id: str) -> dict | None:
@@ -139,7 +215,7 @@ def public_check(report: dict, check_id: str) -> dict | None:
     return None
 
 
-def _check_rows(report: dict) -> list[list[str]]:
+def _check_rows(report: dict, hints: str) -> list[list[str]]:
     rows = []
     for check in report["checks"]:
         points = f"{fmt_points(check['points'])} / {fmt_points(check['max_points'])}"
@@ -148,22 +224,25 @@ def _check_rows(report: dict) -> list[list[str]]:
                          f"Hidden test: {esc(points)} points"])
             continue
         detail = ""
-        if check["message"]:
-            detail += f"<pre>{esc(truncate_text(check['message'], max_lines=MAX_MESSAGE_LINES, max_chars=6000))}</pre>"
+        message = with_hints(check["message"], hints)
+        if message:
+            detail += f"<pre>{esc(truncate_text(message, max_lines=MAX_MESSAGE_LINES, max_chars=6000))}</pre>"
         for diagnosis in check["diagnoses"]:
             detail += (f"<p><strong>Likely cause: {esc(diagnosis['title'])}</strong></p>"
-                       f"<pre>{esc(diagnosis['message'])}</pre>"
+                       f"<pre>{esc(with_hints(diagnosis['message'], hints))}</pre>"
                        + (f'<p class="muted">Evidence: {esc(diagnosis["evidence"])}</p>' if diagnosis["evidence"] else ""))
         rows.append([esc(check["name"]), _status(check["status"]), points, detail])
     return rows
 
 
-def render_feedback_page(report: dict, *, title: str | None = None, assignment=None) -> str:
+def render_feedback_page(report: dict, *, title: str | None = None, assignment=None,
+                         hints: str = "concept") -> str:
     """A student-safe feedback page for one canonical report.
 
     Shows the score, every check (hidden ones as points only), and the
     assignment's own figures (``Assignment.figures``) drawn from the public
-    checks' data.
+    checks' data. ``hints`` is how much of each fix is shown
+    (:data:`nngrade.results.HINT_LEVELS`).
     """
     ident = report["submission"]["id"]
     totals = report["totals"]
@@ -177,7 +256,7 @@ def render_feedback_page(report: dict, *, title: str | None = None, assignment=N
         parts.append("<h2>Loader warnings</h2><ul>"
                      + "".join(f"<li>{esc(w)}</li>" for w in report["submission"]["warnings"]) + "</ul>")
     parts.append("<h2>Checks</h2>")
-    parts.append(_table(["check", "status", "points", "details"], _check_rows(report), numeric=frozenset({2})))
+    parts.append(_table(["check", "status", "points", "details"], _check_rows(report, hints), numeric=frozenset({2})))
     parts.extend(_assignment_sections(report, assignment))
     if report.get("output"):
         parts.append("<h2>Printed output</h2><pre>"

@@ -28,12 +28,13 @@ from nngrade.render._common import (
     diagnosis_lines,
     groups_in_order,
     hidden_line,
+    late_line,
     points_fraction,
     status_counts_text,
     truncate_text,
 )
 from nngrade.render.safe import safe_report
-from nngrade.results import CheckResult, Report
+from nngrade.results import CheckResult, Report, with_hints
 
 #: ANSI SGR codes per status, used when ``color=True``.
 STATUS_COLORS = {
@@ -73,6 +74,8 @@ def _header(report: Report, color: bool, verbose: bool = False) -> list[str]:
     if verbose:  # notes about the sandbox are for whoever runs the grader, not for students
         lines.extend(f"  note: {note}" for note in sandbox.get("notes", []))
     lines.append(f"Score: {points_fraction(report.score, report.max_score)} points")
+    if late_line(report.lateness):
+        lines.append(late_line(report.lateness))
     for warning in sub.warnings:
         lines.append(f"Loader warning: {warning}")
     if sub.error:
@@ -90,7 +93,7 @@ def _printed_lines(title: str, text: str, max_output_lines: int, indent: str) ->
 
 
 def _check_lines(
-    check: CheckResult, points_width: int, *, student_view: bool, color: bool, max_output_lines: int
+    check: CheckResult, points_width: int, *, student_view: bool, color: bool, max_output_lines: int, hints: str
 ) -> list[str]:
     label = f"{STATUS_LABELS[check.status]:<{LABEL_WIDTH}}"
     points = f"{points_fraction(check.points, check.max_points):>{points_width}}"
@@ -98,9 +101,10 @@ def _check_lines(
     lines = [f"{_paint(label, STATUS_COLORS[check.status], color)} {points}  {title}"]
     if check.hidden and student_view:
         return lines + [BODY + hidden_line(check)]
-    lines.extend(BODY + line for line in check.message.splitlines())
+    level = hints if student_view else "code"
+    lines.extend(BODY + line for line in with_hints(check.message, level).splitlines())
     for diagnosis in check.diagnoses:
-        first, *rest = diagnosis_lines(diagnosis)
+        first, *rest = diagnosis_lines(diagnosis, level)
         lines.append(BODY + _paint(">> " + first, BOLD, color))
         lines.extend(BODY + "   " + line for line in rest)
     lines.extend(_printed_lines("Printed during this check:", check.output, max_output_lines, BODY))
@@ -110,6 +114,7 @@ def _check_lines(
 def render_text(
     report: Report, *, student_view: bool = False, color: bool = False, max_output_lines: int = 15,
     verbose: bool = False,
+    hints: str = "concept",
 ) -> str:
     """Render a report as readable terminal text.
 
@@ -127,6 +132,9 @@ def render_text(
         Lines of captured printing shown per check (and for import time).
     verbose : bool, default False
         Also list the sandbox's notes (how isolation was set up), for the instructor.
+    hints : str, default "concept"
+        With ``student_view``, how much of each fix is shown (:data:`nngrade.results.HINT_LEVELS`);
+        the instructor's view always shows all of it.
 
     Returns
     -------
@@ -145,7 +153,8 @@ def render_text(
         lines += ["", _paint(f"== {group} ==", BOLD, color)]
         for check in checks:
             lines.extend(
-                _check_lines(check, width, student_view=student_view, color=color, max_output_lines=max_output_lines)
+                _check_lines(check, width, student_view=student_view, color=color, max_output_lines=max_output_lines,
+                             hints=hints)
             )
     lines += [
         "",

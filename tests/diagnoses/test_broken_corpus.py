@@ -21,7 +21,7 @@ from submissions import REFERENCE_DIR
 
 from nngrade.diagnoses import load_catalogue
 from nngrade.engine import grading as engine
-from nngrade.render import render
+from nngrade.render import FeedbackSettings, render
 
 CATALOGUE = load_catalogue()
 
@@ -98,7 +98,11 @@ def test_correct_corpus_is_large_enough():
 
 def test_text_report_shows_the_likely_cause(tmp_path):
     broken = next(b for b in BROKEN if b.name == "softmax_without_shift")
-    text = render(grade_broken(broken, tmp_path, config_path=FAST_CONFIG), "text", student_view=True)
+    report = grade_broken(broken, tmp_path, config_path=FAST_CONFIG)
+    text = render(report, "text", student_view=True)
     assert ">> Likely cause: Softmax without subtracting the row maximum" in text
     assert "Evidence: NaN at 8 of 12 elements, exactly where exp(z) overflows (z > 709.78)" in text
-    assert "Fix: subtract each row's maximum first: e = np.exp(z - z.max(axis=1, keepdims=True))" in text
+    assert "Fix: subtract each row's maximum before exponentiating" in text
+    assert "np.exp(z - z.max(axis=1, keepdims=True))" not in text  # the code part: hint level "code" only
+    code = render(report, "text", student_view=True, settings=FeedbackSettings(hints="code"))
+    assert "Fix (code): e = np.exp(z - z.max(axis=1, keepdims=True))" in code

@@ -71,7 +71,9 @@ def test_ids_and_titles_are_pinned():
 @pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e.id)
 def test_message_says_what_was_called_expected_observed_and_the_fix(entry):
     lines = entry.message.split("\n")
-    assert [line.split(":")[0] for line in lines] == ["Called", "Expected", "Observed", "Fix"]
+    heads = [line.split(":")[0] for line in lines]
+    # The fix's code part, when there is one, is its own last line (shown at hint level "code" only).
+    assert heads in (["Called", "Expected", "Observed", "Fix"], ["Called", "Expected", "Observed", "Fix", "Fix (code)"])
     assert all(len(line) > len("Expected: ") + 10 for line in lines)
 
 
@@ -88,7 +90,8 @@ def test_two_messages_in_full():
         "Expected: J[i] = diag(s_i) - s_i s_i^T: every output depends on every logit, so the off-diagonal "
         "entries -s_i s_j are not zero.\n"
         "Observed: only the diagonal s * (1 - s), as if softmax were elementwise like the sigmoid.\n"
-        "Fix: backward = s * (g - np.sum(g * s, axis=1, keepdims=True)); jacobian = np.diag(s_i) - "
+        "Fix: keep the off-diagonal terms -s_i s_j: every output depends on every logit.\n"
+        "Fix (code): backward = s * (g - np.sum(g * s, axis=1, keepdims=True)); jacobian = np.diag(s_i) - "
         "np.outer(s_i, s_i) for each row.")
 
 

@@ -54,7 +54,7 @@ def test_tolerance_scales_with_the_quantity():
 
 
 @pytest.mark.parametrize("value, message", [
-    (None, "returned None; expected an array of shape (2,). Fix: add the missing `return` statement."),
+    (None, "returned None; expected an array of shape (2,).\nFix: the method must end by returning its result"),
     ([1.0, 2.0], "returned a list; expected a numpy array of shape (2,)"),
     (np.array([1, 2]), "returned an integer array (dtype int64); expected floating-point values"),
     (np.array(["a", "b"]), "returned dtype <U1"),

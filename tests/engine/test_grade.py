@@ -64,7 +64,7 @@ def test_template_scores_zero_without_crashing():
     assert {c.status for c in report.checks if c.max_points > 0} <= {"failed", "not_run"}
     softmax = next(c for c in report.checks if c.id == "forward.softmax")
     assert softmax.status == "failed"
-    assert softmax.message.startswith("not implemented yet: Softmax.forward: TODO: subtract each row's max")
+    assert softmax.message.startswith("not implemented yet: Softmax.forward: TODO: shift each row by its own maximum")
 
 
 def test_missing_file_gives_a_complete_report(tmp_path):

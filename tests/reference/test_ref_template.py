@@ -34,7 +34,7 @@ STUBBED = {
     "Network.forward", "Network.backward", "Network.parameters", "Network.step",
     "train",
 }
-REGION = re.compile(r"^\s*### BEGIN SOLUTION \(TODO: (.*)\)\s*$")
+REGION = re.compile(r"^\s*### BEGIN SOLUTION \(TODO: (.*?)\)(?: \(CODE: .*\))?\s*$")
 
 
 def solution_regions() -> dict[str, str]:
@@ -182,9 +182,9 @@ def test_drift_detector_reports_a_reference_edit_not_propagated(tmp_path):
     ref = copy_package(REFERENCE_DIR, tmp_path / "reference")
     losses = ref / "losses.py"
     text = losses.read_text(encoding="utf-8")
-    assert "(TODO: return -target / clipped_probs / n)" in text
-    losses.write_text(text.replace("(TODO: return -target / clipped_probs / n)",
-                                   "(TODO: return the gradient)"), encoding="utf-8")
+    old = "(TODO: return the derivative of the mean loss with respect to probs, using the clipped probabilities)"
+    assert old in text
+    losses.write_text(text.replace(old, "(TODO: return the gradient)"), encoding="utf-8")
     assert stale_template_files(reference_dir=ref) == ["losses.py"]
 
 
@@ -235,3 +235,49 @@ def test_strip_solutions_rejects_malformed_regions(source, message):
         strip_solutions(source, "m.py")
     assert str(info.value) == message
     assert isinstance(info.value, ValueError)
+
+
+# --- hint levels ----------------------------------------------------------------------------------
+
+REGION_WITH_CODE = "def f():\n    ### BEGIN SOLUTION (TODO: add one (an integer)) (CODE: return x + 1)\n    pass\n" \
+                   "    ### END SOLUTION\n"
+
+
+@pytest.mark.parametrize("hints, expected", [
+    ("none", "TODO"),
+    ("concept", "TODO: add one (an integer)"),
+    ("code", "TODO: add one (an integer); return x + 1"),
+])
+def test_todo_text_follows_the_hint_level(hints, expected):
+    assert f'raise NotImplementedError("{expected}")' in strip_solutions(REGION_WITH_CODE, hints=hints)
+
+
+def test_unknown_hint_level_is_refused():
+    with pytest.raises(TemplateError, match="hint level"):
+        strip_solutions(REGION_WITH_CODE, hints="all")
+
+
+def test_shipped_template_states_no_formula_of_a_code_part():
+    """The template is built at hint level concept: no CODE part of the reference reaches a stub.
+
+    (The docstrings are the handed-out specification and may state a formula.)
+    """
+    codes = [m[1] for path in REFERENCE_DIR.glob("*.py")
+             for m in re.finditer(r"\(CODE: (.*)\)\s*$", path.read_text(encoding="utf-8"), re.M)]
+    assert len(codes) >= 10
+    stubs = "\n".join(line for p in TEMPLATE_DIR.glob("*.py") for line in p.read_text(encoding="utf-8").splitlines()
+                      if "raise NotImplementedError(" in line)
+    assert stubs.count("raise NotImplementedError(") >= 18
+    assert [c for c in codes if c in stubs] == []
+
+
+def test_template_build_cli_writes_the_chosen_level(tmp_path):
+    from click.testing import CliRunner
+
+    from nngrade.cli import main
+
+    result = CliRunner().invoke(main, ["template", "build", "--hints", "code", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "losses.py").read_text(encoding="utf-8")
+    assert "; -target / clipped_probs / n" in text
+    assert stale_template_files(template_dir=tmp_path) == ["layers.py", "losses.py", "network.py"]

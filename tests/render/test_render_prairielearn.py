@@ -34,7 +34,8 @@ def test_structure_and_score(report):
     assert sum(t["points"] for t in results["tests"]) == 2
     assert sum(t["max_points"] for t in results["tests"]) == 16
     assert results["message"] == (
-        "Public tests: 2/14 points (1 passed, 1 failed, 1 error, 1 timeout, 1 not run). Hidden test: 0/2 points."
+        "Public tests: 2/14 points (1 passed, 1 failed, 1 error, 1 timeout, 1 not run). "
+        "1 hidden test worth 2 points (results later)."
     )
     json.dumps(results, allow_nan=False)
 

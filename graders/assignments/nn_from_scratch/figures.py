@@ -44,10 +44,27 @@ def _xor_section(report: dict) -> list[str]:
                   image(loss_curves(curves, seeds), "XOR loss curves")]
     if boundaries:
         parts += ["<h2>Decision boundaries</h2>",
-                  "<p>The class your trained network (first seed) predicts at each point of the plane; "
-                  "dots are the four XOR points.</p>",
+                  "<p>Decision boundary of your network after training from the first seed: the colour is "
+                  "the class it predicts at each point of the plane; dots are the four XOR points.</p>",
                   image(decision_boundaries(boundaries), "XOR decision boundaries")]
     return parts
+
+
+def check_images(report: dict) -> dict[str, list[tuple[str, str]]]:
+    """PNG images (base64) per public XOR check for the platforms' results: its loss curves and boundary."""
+    images = {}
+    for check_id, label in XOR_CHECKS.items():
+        check = public_check(report, check_id)
+        data = check["data"] if check else {}
+        found = []
+        if data.get("loss_curves"):
+            found.append((f"XOR loss curves, {label}", loss_curves({label: data["loss_curves"]}, data.get("seeds"))))
+        params = data.get("final_params")
+        if params and all(v is not None for p in params for v in _flat(p)):
+            found.append((f"XOR decision boundary, {label}", decision_boundaries({label: params})))
+        if found:
+            images[check_id] = found
+    return images
 
 
 def _flat(value) -> list:

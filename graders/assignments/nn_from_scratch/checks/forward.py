@@ -41,30 +41,33 @@ def probe_sigmoid(ctx) -> None:
        needs_api=("Sigmoid.forward",), variants=BOTH)
 def sigmoid_forward(ctx):
     _layer_forward(ctx, "Sigmoid", "sigmoid", "x", "y", "sigmoid outputs",
-                   fix="return 1 / (1 + np.exp(-x)) elementwise.", probe=probe_sigmoid)
+                   fix=("apply the logistic function 1 / (1 + exp(-x)) to every element.",
+                        "return 1 / (1 + np.exp(-x))"), probe=probe_sigmoid)
 
 
 @check("forward.sigmoid_extreme", name="Sigmoid at extreme inputs (+/-1000)", group="forward",
        needs_api=("Sigmoid.forward",), variants=BOTH)
 def sigmoid_extreme(ctx):
     _layer_forward(ctx, "Sigmoid", "sigmoid_extreme", "x", "y", "sigmoid outputs for |x| up to 1000",
-                   fix="np.exp(-x) overflows for x < -709; compute e = np.exp(-np.abs(x)) and use "
-                       "1/(1+e) where x >= 0 and e/(1+e) where x < 0.", probe=probe_sigmoid)
+                   fix=("np.exp(-x) overflows for x < -709: exponentiate only non-positive numbers and pick one "
+                        "of the two equal forms of the sigmoid by the sign of x.",
+                        "e = np.exp(-np.abs(x)); use 1/(1+e) where x >= 0 and e/(1+e) where x < 0."),
+                   probe=probe_sigmoid)
 
 
 @check("forward.softmax", name="Softmax forward values", group="forward",
        needs_api=("Softmax.forward",), variants=BOTH)
 def softmax_forward(ctx):
     _layer_forward(ctx, "Softmax", "softmax", "z", "s", "softmax probabilities",
-                   fix="exponentiate and divide each ROW by its sum: np.sum(e, axis=1, keepdims=True).")
+                   fix=("exponentiate and divide each ROW by its own sum.", "e / np.sum(e, axis=1, keepdims=True)"))
 
 
 @check("forward.softmax_extreme", name="Softmax of logits of magnitude 1000", group="forward",
        needs_api=("Softmax.forward",), variants=BOTH)
 def softmax_extreme(ctx):
     _layer_forward(ctx, "Softmax", "softmax_extreme", "z", "s", "softmax probabilities for |z| ~ 1000",
-                   fix="subtract each row's maximum before np.exp: z - z.max(axis=1, keepdims=True); "
-                       "softmax is unchanged by this shift and exp can no longer overflow.")
+                   fix=("subtract each row's maximum before np.exp; softmax is unchanged by this shift and exp "
+                        "can no longer overflow.", "z - z.max(axis=1, keepdims=True)"))
 
 
 @check("forward.softmax_square", name="Softmax of a square batch (n == k)", group="forward",
@@ -86,7 +89,8 @@ def linear_forward(ctx):
     yours = layer.call("forward", f["x"])
     ctx.compare(yours, f["y"], key="forward", call=f"Linear({fan_in}, {fan_out}).forward(x) with W, b set",
                 quantity="outputs x @ W + b", inputs={"x": f["x"], "W": f["W"], "b": f["b"]},
-                fix="return x @ self.W + self.b (W has shape (in_features, out_features)).")
+                fix=("multiply x by W (shape (in_features, out_features)) and add the bias.",
+                     "return x @ self.W + self.b"))
 
 
 def _loss_forward(ctx, cls: str, fixture: str, first: str, quantity: str, fix: str):
@@ -222,7 +226,8 @@ def inputs_unchanged(ctx):
                 f"{holder}.{attr} (the {holder}'s cached output, which is {layer}'s input) changed on "
                 f"{changed}/{alone.size} elements when {layer}.forward ran, so {holder}.backward would use "
                 "corrupted values.\nFix: never write into an argument (`z -= ...`, `z[...] = ...`, "
-                "`np.exp(z, out=z)`); compute new arrays instead, e.g. shifted = z - z.max(axis=1, keepdims=True).")
+                "`np.exp(z, out=z)`); compute new arrays instead.\n"
+                "Fix (code): shifted = z - z.max(axis=1, keepdims=True).")
 
 
 def _output_is_right(ctx, layer: str, z: np.ndarray, expected: np.ndarray) -> bool:

@@ -301,8 +301,9 @@ def sgd_step(ctx):
                     call=f"Network.step({lr}) with {'the true' if grads is true else 'your'} gradients in dW and "
                          f"db, {name}",
                     quantity="updated parameters p - lr * grad",
-                    fix="update every parameter in place with p -= lr * grad (minus: descend; in place: "
-                        "rebinding a local name leaves the layer unchanged).")
+                    fix=("subtract the learning rate times its gradient from every parameter, in place (minus: "
+                         "descend; in place: rebinding a local name leaves the layer unchanged).",
+                         "p -= lr * grad"))
 
 
 @check("gradients.no_accumulation", name="Gradients are overwritten, not accumulated", group="gradients",

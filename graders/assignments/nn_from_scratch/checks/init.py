@@ -25,9 +25,9 @@ STD_USUAL = (0.002, 3.0)
 MEAN_SIGMAS = 6.0
 #: Largest accepted |bias|: zero, small and N(0, 1) biases all pass (P(|N(0, 1)| > 8) is about 1e-15).
 BIAS_LIMIT = 8.0
-FIX = ("Fix: draw W at random with zero mean and a scale of about 1/sqrt(in_features), e.g. "
-       "rng.uniform(-1/np.sqrt(in_features), 1/np.sqrt(in_features), size=(in_features, out_features)).")
-BIAS_FIX = "Fix: start the biases at zero (np.zeros(out_features)) or draw them like W."
+FIX = ("Fix: draw W at random with zero mean and a scale of about 1/sqrt(in_features).\n"
+       "Fix (code): rng.uniform(-1/np.sqrt(in_features), 1/np.sqrt(in_features), size=(in_features, out_features)).")
+BIAS_FIX = "Fix: start the biases at zero or draw them like W.\nFix (code): np.zeros(out_features)"
 
 
 def weight_problem(W: np.ndarray, b: np.ndarray) -> tuple[str, str] | None:

@@ -48,7 +48,8 @@ def softmax_backward(ctx):
                     inputs={"z": f["z"], "s": f["s"], "g": f["g"], "jacobian": f["jacobian"]},
                     call=f"Softmax().backward(g) after forward(z), z of shape {f['z'].shape}",
                     quantity="gradients J^T g",
-                    fix="return s * (g - np.sum(g * s, axis=1, keepdims=True)) with s from the last forward.")
+                    fix=("per row, J^T g is s times (g minus the s-weighted sum of g over the row), with s from the last "
+                         "forward; J need not be built.", "return s * (g - np.sum(g * s, axis=1, keepdims=True))"))
 
 
 @check("jacobians.sigmoid_backward", name="Sigmoid backward, against finite differences", group="jacobians",
@@ -61,7 +62,8 @@ def sigmoid_backward(ctx):
     ctx.probe("derivative_probe", lambda: _sigmoid_derivative(ctx))
     ctx.compare(yours, f["grad_x"], key="backward", inputs={"x": f["x"], "y": f["y"], "g": f["g"]},
                 call="Sigmoid().backward(g) after forward(x)", quantity="gradients grad_y * y * (1 - y)",
-                fix="use the output y cached by forward: return grad_y * y * (1 - y).")
+                fix=("the derivative is y * (1 - y) at the output y cached by forward, times the incoming gradient.",
+                     "return grad_y * y * (1 - y)"))
     # The sigmoid is elementwise, so perturbing every element at once gives
     # every partial derivative in two calls.
     plus = ctx.array(ctx.new("Sigmoid").call("forward", f["x"] + FD_STEP), call="Sigmoid().forward(x + h)",
@@ -100,13 +102,15 @@ def linear_backward(ctx):
         where = f"Linear({fan_in}, {fan_out}): after forward(x) and backward(g)"
         ctx.compare(layer.get("dW"), f["dW"], key=f"dW_{fixture_name}", inputs=inputs, call=f"{where}, dW",
                     quantity="weight gradients x.T @ g",
-                    fix="self.dW = self.x.T @ grad_y, shape (in_features, out_features) like W.")
+                    fix=("dW is the cached input transposed times the incoming gradient, shape (in_features, "
+                         "out_features) like W.", "self.dW = self.x.T @ grad_y"))
         ctx.compare(layer.get("db"), f["db"], key=f"db_{fixture_name}", inputs=inputs, call=f"{where}, db",
                     quantity="bias gradients g.sum(axis=0)",
-                    fix="self.db = grad_y.sum(axis=0): summed (not averaged) over the batch, shape (out_features,).")
+                    fix=("db is the incoming gradient summed (not averaged) over the batch, shape (out_features,).",
+                         "self.db = grad_y.sum(axis=0)"))
         ctx.compare(grad_x, f["grad_x"], key=f"grad_x_{fixture_name}", inputs=inputs,
                     call=f"{where}, the returned grad_x", quantity="input gradients g @ W.T",
-                    fix="return grad_y @ self.W.T.")
+                    fix=("pass back the incoming gradient times W transposed.", "return grad_y @ self.W.T"))
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ def _first(observations, part: str):
                    "Expected: dW = x.T @ g, shape (in_features, out_features) like W.\n"
                    "Observed: its transpose, g.T @ x. For a square layer the shape is the same, so only the "
                    "values give it away.\n"
-                   "Fix: self.dW = self.x.T @ grad_y.")
+                   "Fix: dW is the cached input transposed times the incoming gradient, with the shape of W.\n"
+                   "Fix (code): self.dW = self.x.T @ grad_y.")
 def weight_gradient_transposed(observations):
     obs = _first(observations, "dW")
     if obs is None:
@@ -51,7 +52,8 @@ def weight_gradient_transposed(observations):
                    "Expected: db = g.sum(axis=0), shape (out_features,) like b.\n"
                    "Observed: one row per sample, shape (n, out_features): the per-sample gradients were never "
                    "added up.\n"
-                   "Fix: self.db = grad_y.sum(axis=0).")
+                   "Fix: add the per-sample gradients up over the batch axis.\n"
+                   "Fix (code): self.db = grad_y.sum(axis=0).")
 def bias_gradient_not_summed(observations):
     obs = _first(observations, "db")
     yours = None if obs is None else as_array(obs.yours)
@@ -65,7 +67,7 @@ def bias_gradient_not_summed(observations):
            message="Called: Linear.backward(g) after forward(x), then db was read.\n"
                    "Expected: db = g.sum(axis=0): one value per output unit, shape (out_features,).\n"
                    "Observed: a single number, the sum over the batch AND the units.\n"
-                   "Fix: sum over the batch axis only: self.db = grad_y.sum(axis=0).")
+                   "Fix: sum over the batch axis only.\nFix (code): self.db = grad_y.sum(axis=0).")
 def bias_gradient_scalar(observations):
     obs = _first(observations, "db")
     yours = None if obs is None else as_array(obs.yours)
@@ -81,7 +83,8 @@ def bias_gradient_scalar(observations):
                    "Expected: db = g.sum(axis=0): the loss already averages over the batch, so its gradient g "
                    "carries the 1 / n.\n"
                    "Observed: 1 / n of the reference: g.mean(axis=0) divides by n a second time.\n"
-                   "Fix: self.db = grad_y.sum(axis=0), consistent with dW = x.T @ grad_y (also a sum).")
+                   "Fix: sum over the batch, do not average: g already carries the 1 / n, as for dW (also a sum).\n"
+                   "Fix (code): self.db = grad_y.sum(axis=0).")
 def bias_gradient_averaged(observations):
     obs = _first(observations, "db")
     if obs is None:
@@ -99,7 +102,7 @@ def bias_gradient_averaged(observations):
                    "Expected: grad_x = g @ W.T, shape (n, in_features).\n"
                    "Observed: g passed on unchanged, or multiplied by W without the transpose: earlier layers "
                    "then learn from the wrong error signal.\n"
-                   "Fix: return grad_y @ self.W.T.")
+                   "Fix: pass back the incoming gradient times W transposed.\nFix (code): return grad_y @ self.W.T.")
 def hidden_delta_not_through_WT(observations):
     obs = _first(observations, "grad_x")
     if obs is None:
@@ -121,7 +124,8 @@ def hidden_delta_not_through_WT(observations):
            message="Called: Linear(in, out).forward(x) with W and b set by the grader.\n"
                    "Expected: x @ W + b, with the W and b the grader set.\n"
                    "Observed: x @ W: the bias was never added.\n"
-                   "Fix: return x @ self.W + self.b (b of shape (out_features,) broadcasts over the rows).")
+                   "Fix: add the bias after the product (b of shape (out_features,) broadcasts over the rows).\n"
+                   "Fix (code): return x @ self.W + self.b")
 def linear_bias_missing(observations):
     obs = _first(observations, "forward")
     if obs is None:

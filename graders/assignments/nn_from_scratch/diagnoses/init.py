@@ -24,8 +24,9 @@ def _layers(observations):
                    "Observed: identical weights (all zero, one constant, or identical columns). Every hidden "
                    "unit then computes the same function and gets the same gradient, so the units stay copies "
                    "of each other: XOR gets stuck at loss 0.693 (log 2) and 50% accuracy.\n"
-                   "Fix: W = rng.uniform(-1/np.sqrt(in_features), 1/np.sqrt(in_features), size=(in_features, "
-                   "out_features)); zero biases are fine once W is random.")
+                   "Fix: draw W at random, zero-mean with a scale of about 1/sqrt(in_features); zero biases are fine once W "
+                   "is random.\nFix (code): W = rng.uniform(-1/np.sqrt(in_features), 1/np.sqrt(in_features), size=(in_features, "
+                   "out_features)).")
 def init_constant(observations):
     for label, W in _layers(observations):
         if np.ptp(W) == 0:
@@ -41,7 +42,8 @@ def init_constant(observations):
                    "Expected: weights centred on 0, as many negative as positive.\n"
                    "Observed: every weight is positive, as rng.random() or np.random.rand() give: every hidden "
                    "unit starts out pushed the same way, which saturates sigmoids and slows learning.\n"
-                   "Fix: shift and scale the draw to be zero-mean, e.g. rng.uniform(-bound, bound, size=...) "
+                   "Fix: shift and scale the draw to be zero-mean, with a scale of about 1/sqrt(in_features).\n"
+                   "Fix (code): rng.uniform(-bound, bound, size=...) "
                    "with bound = 1/np.sqrt(in_features), or rng.normal(0.0, 1/np.sqrt(in_features), size=...).")
 def init_all_positive(observations):
     for label, W in _layers(observations):

@@ -75,7 +75,8 @@ def _evidence(found: _Scaled | None, wanted: float, explanation: str) -> str | N
                    "Expected: finite numbers: probabilities are clipped to [1e-12, 1] first, so 0 * log(0) "
                    "counts as 0 and a zero on the true class costs -log(1e-12) = 27.63.\n"
                    "Observed: nan or inf: np.log(0) = -inf, 0 * -inf = nan, and -target / 0 = -inf or nan.\n"
-                   "Fix: p = np.clip(probs, 1e-12, 1.0) before the log, and use the same clipped p in "
+                   "Fix: clip the probabilities to [1e-12, 1] before the log, and use the same clipped values in backward.\n"
+                   "Fix (code): p = np.clip(probs, 1e-12, 1.0) before the log, and use the same clipped p in "
                    "backward.")
 def log_of_zero(observations):
     for key in ("forward", "zero_true_class", "forward_zero", "grad"):
@@ -125,7 +126,8 @@ def batch_mean_vs_sum(observations):
            message="Called: the cross-entropy loss (forward or backward) on n samples of k classes.\n"
                    "Expected: the mean over SAMPLES of -sum_k target * log(p): divide by n.\n"
                    "Observed: 1 / k of the reference: np.mean over the (n, k) array divides by n * k.\n"
-                   "Fix: -np.sum(target * np.log(p)) / n, and divide the gradient by n only.")
+                   "Fix: sum over the classes, then divide by the number of samples n only, in the loss and its gradient.\n"
+                   "Fix (code): -np.sum(target * np.log(p)) / n.")
 def ce_mean_over_all_elements(observations):
     found = _factor(observations)
     if found is None or found.mse:
@@ -168,7 +170,7 @@ def log_base_wrong(observations):
            message=f"Called: {CE_CALLS}.\n"
                    "Expected: -sum target * log(p) / n, which is never negative (log p <= 0).\n"
                    "Observed: the same magnitude with the sign reversed: a negative loss.\n"
-                   "Fix: put the minus in front: -np.sum(target * np.log(p)) / n.")
+                   "Fix: put the minus in front of the sum of target * log(p).\nFix (code): -np.sum(target * np.log(p)) / n.")
 def loss_missing_minus(observations):
     found = _factor(observations)
     if found is None or found.kind != "loss":
@@ -210,7 +212,8 @@ def mse_half_sum(observations):
            message="Called: MSELoss().backward() after forward(pred, target).\n"
                    "Expected: 2 * (pred - target) / pred.size: the 2 comes from differentiating the square.\n"
                    "Observed: half the reference (or minus half of it when the difference is also reversed).\n"
-                   "Fix: return 2 * (pred - target) / pred.size.")
+                   "Fix: keep the factor 2 that differentiating the square gives, and divide by the number of elements.\n"
+                   "Fix (code): return 2 * (pred - target) / pred.size.")
 def mse_missing_factor_2(observations):
     found = _factor(observations)
     return (_evidence(found, 0.5, "reference / 2: the factor 2 is missing")
@@ -244,7 +247,7 @@ def _other_gradients(inputs):
                    "Expected: the derivative of the loss that this class's forward computes.\n"
                    "Observed: exactly the gradient of another loss (named in the evidence): backward and "
                    "forward disagree, so training minimises something other than the reported loss.\n"
-                   "Fix: differentiate this class's own forward: MSELoss -> 2 * (pred - target) / pred.size, "
+                   "Fix: differentiate this class's own forward.\nFix (code): MSELoss -> 2 * (pred - target) / pred.size, "
                    "CrossEntropyLoss -> -target / p / n, SoftmaxCrossEntropyLoss -> (softmax(z) - target) / n.")
 def gradient_of_other_loss(observations):
     found = first_mismatch(observations, prefix="grad")

@@ -52,7 +52,8 @@ def double_sigmoid(observations):
            message="Called: Sigmoid().forward(x) with |x| up to 1000.\n"
                    "Expected: exactly 1.0 at x = 1000 and 0.0 at x = -1000, with no NaN.\n"
                    "Observed: NaN where exp(x) overflows to inf: exp(x) / (1 + exp(x)) is inf / inf there.\n"
-                   "Fix: use only exp of a non-positive number: e = np.exp(-np.abs(x)), then 1 / (1 + e) for "
+                   "Fix: exponentiate only non-positive numbers and pick one of the two equal forms of the sigmoid by the "
+                   "sign of x.\nFix (code): e = np.exp(-np.abs(x)), then 1 / (1 + e) for "
                    "x >= 0 and e / (1 + e) for x < 0.")
 def sigmoid_overflow_nan(observations):
     found = _forward(observations)
@@ -72,8 +73,8 @@ def sigmoid_overflow_nan(observations):
                    "Expected: 1 / (1 + exp(-x)) = 0.5, 0.7311, 0.2689, 0.8808.\n"
                    "Observed: other values (see the evidence), so the formula itself is wrong, not just "
                    "unstable.\n"
-                   "Fix: return 1 / (1 + np.exp(-x)); mind the minus sign (1 / (1 + np.exp(x)) is sigmoid(-x)) "
-                   "and the plus in the denominator.")
+                   "Fix: mind the minus sign in the exponent (1 / (1 + exp(x)) is sigmoid(-x)) "
+                   "and the plus in the denominator.\nFix (code): return 1 / (1 + np.exp(-x)).")
 def sigmoid_wrong_formula(observations):
     probe = observations.get("probe")
     if probe is None or close(probe.yours, probe.reference) or double_sigmoid(observations):
@@ -124,7 +125,8 @@ def sigmoid_derivative_of_input(observations):
                    "Expected: g * y * (1 - y) with the cached output y.\n"
                    "Observed: g * sigmoid(y) * (1 - sigmoid(y)): the cached value is already the sigmoid, and "
                    "it was passed through the sigmoid once more.\n"
-                   "Fix: use y directly: return grad_y * self.y * (1 - self.y).")
+                   "Fix: use the cached output y directly: it already is the sigmoid.\n"
+                   "Fix (code): return grad_y * self.y * (1 - self.y).")
 def sigmoid_derivative_twice(observations):
     return _candidate(observations, lambda x, y, g: [
         ("g * sigmoid(y) * (1 - sigmoid(y))", g * sigmoid(y) * (1.0 - sigmoid(y)))])
@@ -136,7 +138,8 @@ def sigmoid_derivative_twice(observations):
                    "Expected: g * y * (1 - y): the incoming gradient times the derivative at the cached output.\n"
                    "Observed: the derivative formula was evaluated at the incoming gradient g (the error), "
                    "not at y.\n"
-                   "Fix: the error only multiplies: return grad_y * self.y * (1 - self.y).")
+                   "Fix: the derivative is taken at the cached output y; the incoming gradient only multiplies it.\n"
+                   "Fix (code): return grad_y * self.y * (1 - self.y).")
 def sigmoid_derivative_of_error(observations):
     return _candidate(observations, lambda x, y, g: [("g * (1 - g)", g * (1.0 - g)),
                                                      ("g * g * (1 - g)", g * g * (1.0 - g))])
@@ -148,7 +151,8 @@ def sigmoid_derivative_of_error(observations):
                    "Expected: g * y * (1 - y): the chain rule multiplies the local derivative by the gradient "
                    "that arrives from the layer above.\n"
                    "Observed: y * (1 - y) alone: the local derivative, with g dropped.\n"
-                   "Fix: return grad_y * self.y * (1 - self.y).")
+                   "Fix: multiply the local derivative by the incoming gradient (the chain rule).\n"
+                   "Fix (code): return grad_y * self.y * (1 - self.y).")
 def sigmoid_backward_ignores_gradient(observations):
     return _candidate(observations, lambda x, y, g: [("y * (1 - y), without g", y * (1.0 - y))])
 
@@ -161,7 +165,8 @@ SPECIFIC_DERIVATIVES = (sigmoid_derivative_of_input, sigmoid_derivative_twice, s
            message="Called: Sigmoid().backward(ones) after forward on the inputs 0, 1, -1 and 2.\n"
                    "Expected: y * (1 - y) = 0.25, 0.1966, 0.1966, 0.105 (the derivative is 0.25 at 0).\n"
                    "Observed: other values, although your forward outputs are right there.\n"
-                   "Fix: return grad_y * y * (1 - y) with the y cached by forward.")
+                   "Fix: the derivative is y * (1 - y) at the y cached by forward, times the incoming gradient.\n"
+                   "Fix (code): return grad_y * y * (1 - y).")
 def sigmoid_derivative_wrong(observations):
     probe = observations.get("derivative_probe")
     if probe is None or close(probe.yours, probe.reference) or own_forward_wrong(observations):

@@ -72,8 +72,8 @@ def gradient_sign_flipped(observations):
                    "Observed: backward gives -g and step adds lr * (-g): the two errors cancel, so training "
                    "still lowers the loss (XOR converges) while every gradient check fails.\n"
                    "Fix: correct both together: return the true gradient from backward (pred - target, not "
-                   "target - pred) and subtract it in step (`p -= lr * grad`). Fixing only one makes training "
-                   "climb the loss.")
+                   "target - pred) and subtract it in step. Fixing only one makes training "
+                   "climb the loss.\nFix (code): `p -= lr * grad` in step.")
 def sign_errors_cancel(observations):
     hit = _flipped(observations)
     lr = _step_adds(observations)
@@ -139,8 +139,9 @@ def _xor_step_direction(observations) -> float | None:
                    "training).\n"
                    "Expected: every parameter moves by -lr * grad, so the loss goes down.\n"
                    "Observed: the parameters move by +lr * grad, or the loss climbs during training.\n"
-                   "Fix: write `param -= lr * grad`; `param += lr * grad` is gradient ascent. If step already "
-                   "subtracts, a gradient has the wrong sign (see the gradient checks).")
+                   "Fix: subtract the learning rate times the gradient; adding it is gradient ascent. If step already "
+                   "subtracts, a gradient has the wrong sign (see the gradient checks).\n"
+                   "Fix (code): `param -= lr * grad`; `param += lr * grad` is gradient ascent.")
 def gradient_ascent(observations):
     found = _step_mismatch(observations)
     if found is None:
@@ -217,7 +218,8 @@ def _xor_params_unchanged(observations) -> str | None:
                    "back.\n"
                    "Expected: each parameter array changed in place to p - lr * grad.\n"
                    "Observed: W and b are exactly as they were before the step.\n"
-                   "Fix: update the arrays themselves with `param -= lr * grad` (or `layer.W = layer.W - lr * "
+                   "Fix: update the arrays themselves, in place: assigning to the loop variable only rebinds a local name.\n"
+                   "Fix (code): `param -= lr * grad` (or `layer.W = layer.W - lr * "
                    "layer.dW` on the layer). `p = p - lr * g` inside a loop over parameters() only rebinds the "
                    "local name p.")
 def update_not_applied(observations):
@@ -232,7 +234,8 @@ def update_not_applied(observations):
                    "Expected: each parameter becomes p - lr * grad.\n"
                    "Observed: the parameter was overwritten by (a multiple of) its gradient; its old value is "
                    "gone.\n"
-                   "Fix: subtract from the parameter, `param -= lr * grad`, instead of assigning "
+                   "Fix: subtract the step from the parameter instead of overwriting the parameter with its gradient.\n"
+                   "Fix (code): `param -= lr * grad`, instead of assigning "
                    "`param[:] = grad` or `param[:] = -lr * grad`.")
 def gradient_assigned(observations):
     found = _step_mismatch(observations)
@@ -322,8 +325,9 @@ def update_before_backprop(observations):
            message="Called: Linear forward(x) and backward(g) twice with the same arrays, then dW was read.\n"
                    "Expected: the same dW as after a single backward, since each backward overwrites dW.\n"
                    "Observed: dW is twice the reference: the second backward added to the first one's result.\n"
-                   "Fix: assign `self.dW = x.T @ grad_y` (and `self.db = ...`) in backward instead of `+=`; "
-                   "a framework-style zero_grad is not part of this API.")
+                   "Fix: overwrite dW and db in backward instead of adding to them; a framework-style zero_grad is "
+                   "not part of this API.\n"
+                   "Fix (code): assign `self.dW = x.T @ grad_y` (and `self.db = ...`) in backward instead of `+=`.")
 def gradient_accumulated(observations):
     found = first_mismatch(observations, prefix="dW_twice")
     if found is None:

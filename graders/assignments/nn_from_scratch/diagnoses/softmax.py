@@ -39,7 +39,8 @@ def _mismatch(observations, prefix):
                    "Expected: J[i] = diag(s_i) - s_i s_i^T (shape (n, k, k)), or J^T g per row.\n"
                    "Observed: zeros everywhere: every row and column of a softmax Jacobian sums to exactly 0, so "
                    "summing J over an axis (or multiplying g by such a sum) gives nothing.\n"
-                   "Fix: keep the full matrix: J[i] = np.diag(s[i]) - np.outer(s[i], s[i]); in backward use "
+                   "Fix: keep the full matrix diag(s_i) - s_i s_i^T, and in backward apply it (J^T g per row) without summing it.\n"
+                   "Fix (code): J[i] = np.diag(s[i]) - np.outer(s[i], s[i]); in backward use "
                    "s * (g - np.sum(g * s, axis=1, keepdims=True)).")
 def softmax_jacobian_row_sum(observations):
     for prefix in ("jacobian", "backward"):
@@ -67,7 +68,8 @@ def softmax_jacobian_row_sum(observations):
                    "Expected: J[i] = diag(s_i) - s_i s_i^T: every output depends on every logit, so the "
                    "off-diagonal entries -s_i s_j are not zero.\n"
                    "Observed: only the diagonal s * (1 - s), as if softmax were elementwise like the sigmoid.\n"
-                   "Fix: backward = s * (g - np.sum(g * s, axis=1, keepdims=True)); jacobian = np.diag(s_i) - "
+                   "Fix: keep the off-diagonal terms -s_i s_j: every output depends on every logit.\n"
+                   "Fix (code): backward = s * (g - np.sum(g * s, axis=1, keepdims=True)); jacobian = np.diag(s_i) - "
                    "np.outer(s_i, s_i) for each row.")
 def softmax_jacobian_diagonal(observations):
     obs = _mismatch(observations, "jacobian")
@@ -109,7 +111,8 @@ def softmax_jacobian_from_z(observations):
                    "Expected: (softmax(logits) - target) / n, the gradient with respect to the LOGITS; the "
                    "softmax derivative is already inside it.\n"
                    "Observed: that gradient multiplied once more by the softmax derivative.\n"
-                   "Fix: return (p - target) / n as it is, and do not put a Softmax layer before this loss.")
+                   "Fix: the gradient with respect to the logits already contains the softmax derivative: return it as it "
+                   "is, and do not put a Softmax layer before this loss.\nFix (code): return (p - target) / n")
 def softmax_derivative_twice(observations):
     obs = _mismatch(observations, "grad")
     if obs is None or "logits" not in obs.inputs:
@@ -134,8 +137,9 @@ def _extreme(observations):
                    "Expected: the exact probabilities, without NaN.\n"
                    "Observed: NaN exactly where np.exp overflows (z > 709.78: inf / inf) or where a whole row "
                    "underflows (every z < -745.13: 0 / 0).\n"
-                   "Fix: subtract each row's maximum first: e = np.exp(z - z.max(axis=1, keepdims=True)); the "
-                   "result is mathematically unchanged and exp can no longer overflow.")
+                   "Fix: subtract each row's maximum before exponentiating; the "
+                   "result is mathematically unchanged and exp can no longer overflow.\n"
+                   "Fix (code): e = np.exp(z - z.max(axis=1, keepdims=True)).")
 def softmax_no_max_subtraction(observations):
     found = _extreme(observations)
     if found is None:
@@ -157,7 +161,8 @@ def softmax_no_max_subtraction(observations):
                    "Expected: each row shifted by its OWN maximum, which keeps every row finite.\n"
                    "Observed: NaN in the rows far below the largest logit of the whole batch: shifted by the "
                    "global maximum, every exp in those rows underflows to 0 and the row becomes 0 / 0.\n"
-                   "Fix: z - z.max(axis=1, keepdims=True), not z - z.max().")
+                   "Fix: shift each row by its own maximum, not by the maximum of the whole batch.\n"
+                   "Fix (code): z - z.max(axis=1, keepdims=True), not z - z.max().")
 def softmax_global_max(observations):
     found = _extreme(observations)
     if found is None:
@@ -196,7 +201,8 @@ def softmax_wrong_axis(observations):
                    "Expected: each row sums to 1.\n"
                    "Observed: all n * k values together sum to 1: np.sum(e) without an axis adds up the whole "
                    "batch.\n"
-                   "Fix: e / np.sum(e, axis=1, keepdims=True), and the max per row as well.")
+                   "Fix: divide each row by its own sum, and take the max per row as well.\n"
+                   "Fix (code): e / np.sum(e, axis=1, keepdims=True)")
 def softmax_no_axis(observations):
     obs = _mismatch(observations, "forward")
     if obs is None:
@@ -216,7 +222,8 @@ def softmax_no_axis(observations):
                    "Observed: an (n,) max or sum broadcast along the wrong axis: column j was shifted or divided "
                    "by row j's value. With n != k this raises a broadcasting error; with n == k it silently "
                    "gives wrong numbers.\n"
-                   "Fix: z.max(axis=1, keepdims=True) and e.sum(axis=1, keepdims=True).")
+                   "Fix: keep the reduced axis, so that each row's max and sum broadcast along that row.\n"
+                   "Fix (code): z.max(axis=1, keepdims=True) and e.sum(axis=1, keepdims=True).")
 def softmax_missing_keepdims(observations):
     obs = _mismatch(observations, "forward")
     if obs is None:
@@ -243,8 +250,9 @@ def softmax_missing_keepdims(observations):
                    "Observed: an integer array: the output buffer was created with an integer dtype (for "
                    "example np.zeros_like of an integer array, or dtype=int), and every value assigned into it "
                    "was truncated.\n"
-                   "Fix: create output arrays as floats, np.zeros(shape) or np.empty_like(x, dtype=float), or "
-                   "better, compute the result with array expressions instead of filling a buffer.")
+                   "Fix: create output arrays as floats, or better, compute the result with array expressions "
+                   "instead of filling a buffer.\n"
+                   "Fix (code): np.zeros(shape) or np.empty_like(x, dtype=float).")
 def integer_output(observations):
     for key, obs in mismatches(observations):
         if obs.yours is None or isinstance(obs.yours, (float, list)):
@@ -265,7 +273,7 @@ def integer_output(observations):
                    "Observed: after B.forward ran, A's cached array had changed: B wrote into the array it was "
                    "given, which corrupts A's backward pass.\n"
                    "Fix: never write into an argument (z -= ..., z[...] = ..., np.exp(z, out=z)); build new "
-                   "arrays instead: shifted = z - z.max(axis=1, keepdims=True).")
+                   "arrays instead.\nFix (code): shifted = z - z.max(axis=1, keepdims=True).")
 def input_modified_in_place(observations):
     for key, obs in mismatches(observations):
         holder, layer, attr = obs.inputs["holder"], obs.inputs["layer"], obs.inputs["attr"]
