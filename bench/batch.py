@@ -25,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from submissions import mutated_source, reference_source, write_submission  # noqa: E402
+
 from nngrade.batch import run_batch  # noqa: E402
 from nngrade.batch.cluster import local_cluster  # noqa: E402
-from submissions import mutated_source, reference_source, write_submission  # noqa: E402
 
 BUGS = [
     ("return as_float_array(grad_y) * y * (1.0 - y)", "return as_float_array(grad_y) * y"),

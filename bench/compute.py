@@ -14,6 +14,7 @@ import statistics
 import time
 
 import numpy as np
+
 from nngrade import reference
 from nngrade.assignments.nn_from_scratch.checks.xor import XOR_LABELS, XOR_X
 from nngrade.assignments.nn_from_scratch.data import load_mnist

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.data import ENV_VAR, load_mnist
 
 SYNTHETIC_ROWS = 10_000

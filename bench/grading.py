@@ -32,12 +32,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from bench.child import ROOT, ChildServer
 from nngrade.engine.config import load_config
 from nngrade.engine.grading import grade, limits_from_config
 from nngrade.loader import load_submission
 from nngrade.sandbox import WorkerSession, probe_isolation
-
-from bench.child import ROOT, ChildServer
 
 REFERENCE = ROOT / "reference"
 TRAINING_CHECKS = ("xor.softmax_ce", "xor.mse", "xor.train_function", "mnist.accuracy")
@@ -62,7 +62,7 @@ def summarise(report: dict) -> dict:
 
 def grade_warm(mnist_dir: str) -> dict:
     """Grade the reference in this process; returns :func:`summarise` of the report."""
-    return summarise(grade(REFERENCE, mnist_dir=mnist_dir).to_dict())
+    return summarise(grade(REFERENCE, data_dir=mnist_dir).to_dict())
 
 
 def grade_fresh(mnist_dir: str) -> dict:
@@ -70,7 +70,7 @@ def grade_fresh(mnist_dir: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as folder:
         output = Path(folder) / "report.json"
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "graders", "grade", str(REFERENCE), "--mnist-dir", mnist_dir,
+        subprocess.run([sys.executable, "-m", "nngrade", "grade", str(REFERENCE), "--mnist-dir", mnist_dir,
                         "--format", "json", "-o", str(output)], check=True, capture_output=True, cwd=str(ROOT))
         wall = time.perf_counter() - began
         summary = summarise(json.loads(output.read_text()))

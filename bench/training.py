@@ -12,6 +12,7 @@ import statistics
 import time
 
 import numpy as np
+
 from nngrade import reference
 from nngrade.assignments.nn_from_scratch.maths.evaluate import init_params, predictions
 

@@ -1,10 +1,12 @@
 """The ``nngrade`` command: thin click wrappers around plain functions."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+
 from nngrade import __version__
 from nngrade.engine.fsutil import write_atomically
 
@@ -72,13 +74,16 @@ def main():
 @click.option("--id", "submission_id", help="Submission id in the report (default: the file name).")
 @click.option("--only", metavar="EXPR",
               help="Run only the checks whose ids match, like pytest -k: 'softmax and not hidden'.")
+@click.option("-v", "--verbose", is_flag=True, help="text: also list how the sandbox was set up.")
 @click.option("--metadata", type=click.Path(dir_okay=False),
               help="Gradescope's submission_metadata.json: lateness from its times (see [late]).")
-def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only, metadata):
-    """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks."""
-    from nngrade.render import FeedbackSettings, render
+def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, submission_id, only, verbose, metadata):
+    """Grade SUBMISSION (a .py file, a package directory or a notebook): public and hidden checks.
 
-    from nngrade.batch.lateness import LatePolicy, LatenessError, from_gradescope_metadata, from_modification_time
+    Exits 2 when SUBMISSION does not exist (the report, saying so, is still written).
+    """
+    from nngrade.batch.lateness import LatenessError, LatePolicy, from_gradescope_metadata, from_modification_time
+    from nngrade.render import FeedbackSettings, render
 
     loaded = _config(config)
     policy = LatePolicy.from_config(loaded)
@@ -89,7 +94,10 @@ def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, subm
         raise click.UsageError(str(exc)) from None
     report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only)
     report.set_lateness(late)
-    _emit(render(report, fmt, settings=FeedbackSettings.from_config(loaded)), output)
+    _emit(render(report, fmt, settings=FeedbackSettings.from_config(loaded), verbose=verbose), output)
+    if not os.path.lexists(submission):
+        click.echo(f"nngrade: {submission} does not exist; the report says so", err=True)
+        sys.exit(2)
 
 
 @main.command("check")

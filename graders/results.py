@@ -177,8 +177,12 @@ class SubmissionInfo:
         Loader notes, e.g. dropped notebook magics.
     error : str
         Why the submission could not be loaded; empty when it loaded.
+    entry : str
+        What the grader imports, e.g. ``"hw3/student_template/__init__.py"`` or
+        ``"hw3: layers.py, network.py"``; empty when unknown.
     import_error : str
-        Why the loaded submission could not be imported; empty when it imported (or was not tried).
+        Why importing the loaded submission failed (the first line is the error); empty when
+        it imported.
     """
 
     id: str
@@ -187,6 +191,7 @@ class SubmissionInfo:
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    entry: str = ""
     import_error: str = ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -44,6 +44,8 @@ class ClassSummary:
     checks: list[CheckStats]
     misconceptions: list[Misconception]
     statuses: dict[str, int]
+    #: The status of each report, in the order of ``percents`` (see :func:`submission_status`).
+    submission_statuses: list[str] = field(default_factory=list)
 
     @property
     def mean(self) -> float:
@@ -61,10 +63,14 @@ def percent(report: dict) -> float:
 
 
 def submission_status(report: dict) -> str:
-    """``graded``, ``not_loaded`` (the submission could not be read) or ``infrastructure_error``."""
+    """``graded``, ``not_loaded`` (the submission could not be read), ``not_imported`` (it was read
+    but importing it failed) or ``infrastructure_error``."""
     if is_infrastructure_failure(report):
         return "infrastructure_error"
-    return "not_loaded" if report["submission"]["error"] else "graded"
+    if report["submission"]["error"]:
+        return "not_loaded"
+    return "not_imported" if report["submission"].get("import_error") else "graded"
+
 
 
 def summarize(reports: list[dict]) -> ClassSummary:
@@ -94,4 +100,5 @@ def summarize(reports: list[dict]) -> ClassSummary:
                     entry.submissions += 1
     ranked = sorted(found.values(), key=lambda m: (-m.submissions, m.id))
     return ClassSummary(count=len(reports), percents=[percent(r) for r in reports], checks=list(checks.values()),
-                        misconceptions=ranked, statuses=statuses)
+                        misconceptions=ranked, statuses=statuses,
+                        submission_statuses=[submission_status(r) for r in reports])

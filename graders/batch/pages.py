@@ -1,4 +1,9 @@
-"""HTML pages of a results folder: the class analytics page and per-submission feedback pages."""
+"""HTML pages of a results folder: the class analytics page and per-submission feedback pages.
+
+Every page passes through :func:`~nngrade.render.safe.safe_text` before it is
+returned or written, so text in a stored report (a lone surrogate, a control
+character) can never stop a page, or the pages of a whole batch, from being written.
+"""
 from __future__ import annotations
 
 import multiprocessing
@@ -9,6 +14,7 @@ from nngrade.batch.analytics import summarize
 from nngrade.batch.store import ResultsStore
 from nngrade.engine.fsutil import write_atomically
 from nngrade.render.html import render_class_page, render_feedback_page
+from nngrade.render.safe import safe_text
 
 
 def class_page(results_dir, *, title: str = "Class report", feedback_links: bool | None = None,
@@ -39,8 +45,8 @@ def class_page(results_dir, *, title: str = "Class report", feedback_links: bool
     if settings.enabled:
         pairs, note = class_similarity(roster, settings)
         section = similarity_section(pairs, threshold=settings.threshold, note=note)
-    return render_class_page(reports, summarize(reports), roster=roster, title=title,
-                             feedback_links=feedback_links, similarity=section)
+    return safe_text(render_class_page(reports, summarize(reports), roster=roster, title=title,
+                                       feedback_links=feedback_links, similarity=section))
 
 
 def student_page(results_dir, ident: str, *, hints: str = "concept") -> str:
@@ -54,7 +60,8 @@ def student_page(results_dir, ident: str, *, hints: str = "concept") -> str:
         When ``ident`` is not a valid id.
     """
     store = ResultsStore(Path(results_dir), create=False)
-    return render_feedback_page(store.load_report(ident), hints=hints, title=page_title(store.roster(), ident))
+    return safe_text(render_feedback_page(store.load_report(ident), hints=hints,
+                                          title=page_title(store.roster(), ident)))
 
 
 def page_title(roster: dict, ident: str) -> str:
@@ -64,7 +71,7 @@ def page_title(roster: dict, ident: str) -> str:
 
 
 def _write_page(report: dict, page_path: Path, hints: str, title: str) -> None:
-    write_atomically(page_path, render_feedback_page(report, hints=hints, title=title))
+    write_atomically(page_path, safe_text(render_feedback_page(report, hints=hints, title=title)))
 
 
 def write_feedback_pages(store: ResultsStore, *, jobs: int = 1, reports: list[dict] | None = None,

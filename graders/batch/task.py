@@ -121,7 +121,7 @@ def _grade(job: Job, path: Path, slot: int | None) -> dict:
     from nngrade.engine.grading import grade
     from nngrade.render.json_report import report_dict
 
-    report = grade(path, mode=job.mode, config=job.config, seed=job.seed, mnist_dir=job.mnist_dir,
+    report = grade(path, mode=job.mode, config=job.config, seed=job.seed, data_dir=job.mnist_dir,
                    sandbox=job.sandbox, submission_id=job.id, slot=slot)
     report.submission.path = job.path
     return report_dict(report)
@@ -130,6 +130,7 @@ def _grade(job: Job, path: Path, slot: int | None) -> dict:
 def infrastructure_report(job: Job, problem: str) -> dict:
     """A complete, valid report whose every check is an infrastructure ``error`` explaining ``problem``."""
     import numpy as np
+
     from nngrade import __version__
     from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
     from nngrade.engine.grading import INFRASTRUCTURE, selected_checks

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
 from nngrade.checks.compare import (
     CheckFailed,
     NotRun,
@@ -20,7 +21,7 @@ from nngrade.checks.compare import (
     validate_array,
     validate_scalar,
 )
-from nngrade.engine.fixture_store import load_fixture
+from nngrade.engine.fixture_store import FixtureUnavailable, load_fixture
 from nngrade.sandbox import StudentError
 
 __all__ = ["CheckContext", "CheckFailed", "Partial", "Observation"]
@@ -54,6 +55,8 @@ class Observation:
     yours: Any
     reference: Any
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: ``(rtol, atol_scale)`` of the configuration the check ran with (None: the shipped defaults).
+    tolerances: tuple[float, float] | None = None
 
 
 class CheckContext:
@@ -69,7 +72,8 @@ class CheckContext:
         The validated assignment configuration.
     extras : dict
         Engine-provided values: ``hello`` (the worker's description of the submission),
-        ``resources`` (:class:`nngrade.engine.resources.Resources`), ``fixtures_folder``,
+        ``resources`` (:class:`nngrade.engine.resources.Resources`), ``fixtures``
+        (:class:`nngrade.engine.fixture_store.FixtureSets`), ``fixtures_folder``,
         ``isolation``, ``seed_offset``.
     """
 
@@ -80,13 +84,30 @@ class CheckContext:
         self.extras = extras or {}
         self.observations: dict[str, Observation] = {}
         self.data: dict[str, Any] = {}
+        #: 0-point notes: deviations from a documented convention that cost nothing (shown on a passed check).
+        self.notes: list[str] = []
         self.rtol = config["tolerances"]["rtol"]
         self.atol_scale = config["tolerances"]["atol_scale"]
 
+    def note(self, text: str) -> None:
+        """Tell the student about a deviation from the documented convention that costs no points."""
+        if text not in self.notes:
+            self.notes.append(text)
+
     # -- fixtures ------------------------------------------------------------
     def fixture(self, name: str) -> dict[str, np.ndarray]:
-        """Fixture ``name`` from this check's set (public or hidden)."""
-        return load_fixture(self.spec.visibility, name)
+        """Fixture ``name`` from this check's set: the committed public one, or this grade's hidden one.
+
+        Raises
+        ------
+        NotRun
+            When the fixture cannot be generated here (a student kit has no reference).
+        """
+        sets = self.extras.get("fixtures")
+        try:
+            return sets.get(self.spec.visibility, name) if sets is not None else load_fixture("public", name)
+        except FixtureUnavailable as exc:
+            raise NotRun(str(exc)) from None
 
     # -- the worker ----------------------------------------------------------
     def new(self, cls: str, *args, **kwargs):
@@ -132,7 +153,8 @@ class CheckContext:
         inputs : dict, optional
             Arrays the call was made with.
         """
-        observation = Observation(yours=None, reference=expected, inputs=dict(inputs or {}))
+        observation = Observation(yours=None, reference=expected, inputs=dict(inputs or {}),
+                                  tolerances=(self.rtol, self.atol_scale))
         self.observations[key] = observation
         expected_array = np.asarray(expected, dtype=np.float64)
         try:
@@ -150,7 +172,8 @@ class CheckContext:
 
     def observe(self, key: str, yours, reference, **inputs) -> None:
         """Record numbers for the detectors without comparing them."""
-        self.observations[key] = Observation(yours=yours, reference=reference, inputs=inputs)
+        self.observations[key] = Observation(yours=yours, reference=reference, inputs=inputs,
+                                             tolerances=(self.rtol, self.atol_scale))
 
     def probe(self, key: str, measure: Callable[[], tuple]) -> None:
         """Record an extra observation for the detectors; exceptions of student code are ignored.
@@ -169,4 +192,5 @@ class CheckContext:
             yours, reference, inputs = measure()
         except (CheckFailed, StudentError):
             return
-        self.observations[key] = Observation(yours=yours, reference=reference, inputs=dict(inputs))
+        self.observations[key] = Observation(yours=yours, reference=reference, inputs=dict(inputs),
+                                             tolerances=(self.rtol, self.atol_scale))

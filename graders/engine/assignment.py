@@ -86,8 +86,6 @@ class Assignment:
         ``OPS = {"name": function(worker, request, arrays)}``: extra worker operations.
     figures : str or None
         Dotted module with ``figures_for(result) -> list[(caption, png_data_uri)]`` for the HTML pages.
-    hidden_fixture_seed_variable : str
-        Environment variable of the instructor's secret seed for the hidden inputs.
     """
 
     package: str

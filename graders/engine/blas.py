@@ -39,16 +39,6 @@ def chosen_by_user() -> dict[str, str]:
     return {name: os.environ[name] for name in VARIABLES if name in os.environ}
 
 
-def describe() -> str:
-    """How many BLAS threads grading uses in this process, and why, for reports and benchmarks."""
-    if _state["set_before_numpy"]:
-        return "1 (set by nngrade before NumPy was loaded)"
-    chosen = chosen_by_user()
-    if chosen:
-        return ", ".join(f"{name}={value}" for name, value in chosen.items()) + " (set by the user)"
-    return "1 while grading (threadpoolctl)" if _threadpoolctl() else "library default (threadpoolctl not installed)"
-
-
 def _threadpoolctl():
     try:
         import threadpoolctl

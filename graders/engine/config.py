@@ -29,6 +29,7 @@ class ConfigError(ValueError):
 # key path -> (type, minimum, maximum); None = unbounded. The assignment adds its own.
 ENGINE_NUMBERS = {
     ("limits", "call_timeout"): (float, 0.1, 3600),
+    ("limits", "total_timeout"): (float, 1, 86400),
     ("limits", "worker_start_timeout"): (float, 1, 3600),
     ("limits", "address_space_mb"): (int, 256, 1 << 20),
     ("limits", "cpu_seconds"): (int, 1, 86400),
@@ -120,6 +121,17 @@ def _validate_checks(config: dict, known_ids: list[str] | None) -> None:
             raise ConfigError(f"checks.{check_id!r}: no check has this id{hint}")
 
 
+def _imports(config: dict) -> None:
+    """``[imports] forbidden`` and ``allowed`` must be lists of dotted module names."""
+    for key in ("forbidden", "allowed"):
+        names = config["imports"][key]
+        if not (isinstance(names, list) and all(isinstance(n, str) and n and all(part.isidentifier()
+                                                                                 for part in n.split("."))
+                                                for n in names)):
+            raise ConfigError(f"imports.{key} = {names!r} is invalid: expected a list of module names "
+                              "such as [\"torch\", \"jax\"]")
+
+
 def _extensions(config: dict, base_dir: Path | None) -> None:
     section = config["extensions"]
     modules = section.get("modules", [])
@@ -161,6 +173,11 @@ def load_config(path: str | Path | None = None, *, known_checks: bool = True) ->
         raise ConfigError(f"assignment.package = {package!r} cannot be loaded: {exc}") from None
     config = _merge(_combine(engine, _assignment_defaults(assignment)), override)
     _extensions(config, Path(path).resolve().parent if path is not None else None)
+    seed = config["hidden"]["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, (str, int)):
+        raise ConfigError(f"hidden.seed = {seed!r} is invalid: expected a string or an integer (the secret seed)")
+
+    _imports(config)
     _validate_numbers(config, {**ENGINE_NUMBERS, **assignment.config_numbers})
     if assignment.validate_config is not None:
         assignment.validate_config(config)

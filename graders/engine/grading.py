@@ -9,22 +9,34 @@ from __future__ import annotations
 
 import platform
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
 from nngrade import __version__
 from nngrade.checks.compare import CheckFailed, NotRun
 from nngrade.checks.context import CheckContext, Partial
 from nngrade.checks.registry import collect
 from nngrade.engine import blas
 from nngrade.engine.assignment import Assignment, assignment_of
+from nngrade.engine.budget import Budget
 from nngrade.engine.config import check_settings, load_config
-from nngrade.engine.fixture_store import fixtures_dir, manifest, manifest_sha256
+from nngrade.engine.fixture_store import (
+    FixtureSets,
+    fixture_generators,
+    fixtures_dir,
+    hidden_secret,
+    hidden_set_seed,
+    manifest,
+    manifest_sha256,
+)
+from nngrade.engine.imports import findings, findings_message, write_policy
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
 from nngrade.engine.startup import Startup
-from nngrade.loader import load_submission
+from nngrade.loader import describe_cell_reports, load_submission
 from nngrade.results import CheckResult, Report
 from nngrade.sandbox import (
     Limits,
@@ -32,6 +44,7 @@ from nngrade.sandbox import (
     SandboxUnavailable,
     StudentError,
     WorkerCrashed,
+    WorkerSession,
     WorkerTimeout,
 )
 
@@ -87,8 +100,24 @@ def _catalogue_for(assignment: Assignment):
 
 
 def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckContext]:
-    """Run one check; returns (status, fraction of points, message, context)."""
-    ctx = CheckContext(spec, session, config, extras)
+    """Run one check; returns (status, fraction of points, message, context).
+
+    A worker killed from outside (:attr:`WorkerCrashed.from_outside`) is not the submission's doing: the
+    check runs once more on a fresh worker, and a second such death is an infrastructure error.
+    """
+    for _attempt in range(2):
+        ctx = CheckContext(spec, session, config, extras)
+        try:
+            return _attempt_check(spec, ctx)
+        except WorkerCrashed as exc:
+            if not exc.from_outside:
+                return "error", 0.0, f"the process running your code died: {exc}", ctx
+            killed = exc
+    return "error", 0.0, INFRASTRUCTURE + f"the worker was killed from outside twice ({killed}); " \
+        "the check ran again on a fresh worker and was killed again", ctx
+
+
+def _attempt_check(spec, ctx) -> tuple[str, float, str, CheckContext]:
     try:
         outcome = spec.func(ctx)
     except CheckFailed as exc:
@@ -101,22 +130,25 @@ def _run_one(spec, session, config, extras) -> tuple[str, float, str, CheckConte
         return "error", 0.0, describe_student_error(exc), ctx
     except WorkerTimeout as exc:
         return "timeout", 0.0, f"{exc} Look for an infinite loop or a much slower computation than needed.", ctx
-    except WorkerCrashed as exc:
-        return "error", 0.0, f"the process running your code died: {exc}", ctx
+    except (WorkerCrashed, SandboxUnavailable):
+        raise
     except ProtocolError as exc:
         return "error", 0.0, f"your code returned something that is not a plain numeric value: {exc}", ctx
-    except SandboxUnavailable:
-        raise
     except Exception as exc:  # a grader bug must cost one check, never the report
         return "error", 0.0, INFRASTRUCTURE + f"{type(exc).__name__}: {exc}", ctx
     if isinstance(outcome, Partial):
-        return "failed", outcome.fraction, outcome.message, ctx
-    return "passed", 1.0, "", ctx
+        return "failed", outcome.fraction, "\n".join([outcome.message, *_notes(ctx)]), ctx
+    return "passed", 1.0, "\n".join(_notes(ctx)), ctx
+
+
+def _notes(ctx) -> list[str]:
+    """The check's 0-point notes, as message lines."""
+    return [f"Note (no points lost): {note}" for note in ctx.notes]
 
 
 def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=None, seed: int | None = None,
           data_dir=None, sandbox: str = "best-effort", submission_id: str | None = None, slot: int = 0,
-          diagnose=None, only: str | None = None, mnist_dir=None) -> Report:
+          diagnose=None, only: str | None = None) -> Report:
     """Grade the submission at ``path`` and return its report.
 
     Parameters
@@ -131,7 +163,6 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
         Offsets the seeds of the assignment's training checks (default: the configured ones).
     data_dir : path, optional
         Where the assignment's data resources are (each resource documents its own fallbacks).
-        ``mnist_dir`` is the same, under its earlier name.
     sandbox : {"strict", "best-effort", "off"}
         Isolation policy of the worker.
     slot : int
@@ -153,13 +184,14 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
     """
     with blas.single_thread():
         return _grade(path, mode=mode, config=config, config_path=config_path, seed=seed,
-                      data_dir=data_dir if data_dir is not None else mnist_dir, sandbox=sandbox,
+                      data_dir=data_dir, sandbox=sandbox,
                       submission_id=submission_id, slot=slot, diagnose=diagnose, only=only)
 
 
 def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submission_id, slot, diagnose, only) -> Report:
     started = time.perf_counter()
     config = config or load_config(config_path)
+    budget = Budget(config["limits"]["total_timeout"], started)
     assignment = assignment_of(config)
     diagnose = diagnose or _catalogue_for(assignment)
     folder = fixtures_dir()
@@ -169,27 +201,92 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
     runnable = [c for c in checks if c[0].id not in skipped]
     startup = Startup(sandbox, runnable, resources)  # probe, fixtures and resources, overlapped
     with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
-        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id)
+        loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id, api=assignment.api)
+        refused = findings(loaded.module_dir, config) if loaded.ok else []
+        policy = write_policy(config, Path(workdir) / ".policy")
         session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
-                                   api=assignment.api, plugins=assignment.plugin_paths())
-                   if loaded.ok else None)
+                                   api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])
+                   if loaded.ok and not refused else None)
         isolation = startup.isolation()
         report = Report(submission=loaded.info, mode=mode, kit_version=__version__,
                         fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},
                         environment={"python": platform.python_version(), "numpy": np.__version__,
                                      "platform": platform.platform(), "sandbox": isolation.to_dict()})
-        if session is None:
+        if refused:  # imports the assignment forbids: the gate fails, naming them, and nothing runs
+            report.checks = [_skipped(spec, points, visibility, "failed", findings_message(refused))
+                             if spec.id == assignment.gate else
+                             _skipped(spec, points, visibility, "not_run",
+                                      f"not run: needs check {assignment.gate} to pass first")
+                             for spec, points, visibility in checks]
+        elif session is None:
             report.checks = [_skipped(spec, points, visibility, "error" if spec.id == assignment.gate else "not_run",
                                       f"the submission could not be loaded: {loaded.info.error}")
                              for spec, points, visibility in checks]
+        if session is None:
             report.duration = round(time.perf_counter() - started, 3)
             return report
-        with session:
-            report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
-                "resources": resources, "fixtures_folder": folder, "isolation": isolation,
-                "seed_offset": 0 if seed is None else int(seed)}, report)
+        fixtures = FixtureSets(lambda: fixture_generators(assignment.check_modules), folder,
+                               None if mode == "check" else
+                               lambda: hidden_set_seed(hidden_secret(config)[0], loaded.info.sha256))
+
+        hidden = _HiddenWorker(lambda: WorkerSession(
+            loaded.module_dir, loaded.entry, limits=limits_from_config(config), isolation=isolation, slot=None,
+            api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])) \
+            if any(v == "hidden" and spec.id not in skipped for spec, _, v in checks) else None
+        try:
+            with session, budget.guard(session):
+                report.checks = _run_checks(session, checks, skipped, config, diagnose, assignment, {
+                    "resources": resources, "fixtures_folder": folder, "fixtures": fixtures, "isolation": isolation,
+                    "seed_offset": 0 if seed is None else int(seed), "budget": budget}, report, hidden)
+        finally:
+            if hidden is not None:
+                hidden.close()
     report.duration = round(time.perf_counter() - started, 3)
     return report
+
+
+class _HiddenWorker:
+    """The hidden checks' session, its worker started while the public checks run.
+
+    A started worker has not imported the submission yet: that is its first request,
+    sent only once the public worker and every process of its uid are gone. It runs
+    under another sandbox uid, so the public session's sweep leaves it alone.
+    """
+
+    def __init__(self, make_session):
+        self.session, self.error = None, None
+        try:
+            self.session = make_session()
+        except Exception as exc:  # noqa: BLE001 - raised when the hidden checks ask for their worker
+            self.error = exc
+        self._ready, self._closed = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._start, name="nngrade-hidden-worker", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            if self.session is not None:
+                self.session.start()
+        except Exception:  # noqa: BLE001 - the first request starts it again and reports what fails
+            self.session.restart()
+        finally:
+            self._ready.set()
+            # NOTE: the worker gets SIGKILL when the *thread* that started it ends (PR_SET_PDEATHSIG,
+            # bwrap --die-with-parent), so this thread lives until the session is closed.
+            self._closed.wait()
+
+    def __call__(self):
+        self._ready.wait()
+        if self.error is not None:
+            raise self.error
+        return self.session
+
+    def close(self) -> None:
+        self._ready.wait()
+        if self.session is not None:
+            self.session.close()
+        self._closed.set()
+        self._thread.join()
 
 
 def _skipped(spec, points, visibility, status, message) -> CheckResult:
@@ -197,39 +294,108 @@ def _skipped(spec, points, visibility, status, message) -> CheckResult:
                        status=status, visibility=visibility, message=message)
 
 
-def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report) -> list[CheckResult]:
+def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, report,
+                fresh_session=None) -> list[CheckResult]:
+    """Run the public checks in ``session``, then the hidden ones in a worker of ``fresh_session()``.
+
+    The hidden checks' worker imports the submission anew after the public worker has
+    ended, so nothing it prints, having seen hidden inputs, can reach the output of a
+    public check (students see that output). Results keep the order of ``checks``.
+    """
+    status_of: dict[str, str] = {}
+    public = [c for c in checks if c[2] != "hidden"]
+    hidden = [c for c in checks if c[2] == "hidden"]
+    results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras, report)
+    report.output = results.pop("", "")
+    session.close()
+    why_not = "the submission could not be imported" if extras.get("hello", {}).get("import_error") else \
+        None if fresh_session is not None else "no worker for the hidden checks"
+    if why_not is None and any(spec.id not in skipped for spec, _, _ in hidden):
+        try:
+            second = fresh_session()
+        except Exception as exc:  # noqa: BLE001 - no worker could be started: never the submission's fault
+            why_not = exc
+        else:
+            with second, extras["budget"].guard(second):
+                later = _run_phase(second, hidden, skipped, status_of, config, diagnose, assignment, extras)
+            printed = later.pop("", "")
+            first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
+            if printed.strip() and first is not None:  # the fresh import's printing: instructors only
+                first.output = f"[printed when the hidden checks' worker imported the submission]\n{printed}{first.output}"
+            results.update(later)
+            hidden = []
+    for spec, points, visibility in hidden:
+        if spec.id in skipped:
+            results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
+        elif isinstance(why_not, Exception):
+            results[spec.id] = _skipped(spec, points, visibility, "error",
+                                        INFRASTRUCTURE + f"{type(why_not).__name__}: {why_not}")
+        else:
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {why_not}")
+    return [results[spec.id] for spec, _, _ in checks]
+
+
+def _hello(session) -> dict:
+    """Import the submission; a worker killed from outside is retried once, then an infrastructure fault."""
+    for _attempt in range(2):
+        try:
+            return session.hello()
+        except WorkerCrashed as exc:
+            if not exc.from_outside:
+                raise
+            killed = exc
+    raise SandboxUnavailable(f"the worker was killed from outside twice while importing the submission ({killed})")
+
+
+def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment, extras, report=None) -> dict:
+    """Results of ``checks`` run in one worker, by id; key ``""`` holds what the import printed.
+
+    With ``report`` (the public phase), the import's cell reports and error are recorded in it.
+    """
+    budget = extras["budget"]
     try:
-        hello = session.hello()
+        hello = _hello(session)
     except SandboxUnavailable as exc:
-        return [_skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks]
+        return {s.id: _skipped(s, p, v, "error", INFRASTRUCTURE + str(exc)) for s, p, v in checks}
     except (WorkerTimeout, WorkerCrashed, ProtocolError) as exc:
         hello = {"import_error": {"type": type(exc).__name__, "message": str(exc)}}
-    report.output = session.take_output()
+    except StudentError as exc:  # the worker's own helpers failed on the submission's objects: its fault
+        hello = {"names": {}, "described": describe_student_error(exc)}
+    except NotRun as exc:  # the time budget was spent before the import finished
+        return {s.id: _skipped(s, p, v, "not_run", f"not run: {exc}") for s, p, v in checks}
+    results: dict = {"": session.take_output()}
     extras["hello"] = hello
+    if report is not None:  # the public phase's import: the notebook cells it ran, once per report
+        report.submission.warnings.extend(describe_cell_reports(hello.get("cells"), Path(report.submission.path).name))
     import_error = hello.get("import_error")
-    if import_error:
-        report.submission.import_error = _describe_error(import_error)
-    results: list[CheckResult] = []
-    status_of: dict[str, str] = {}
+    if import_error and report is not None:
+        report.submission.import_error = _describe_error(import_error)[:4000]
     for spec, points, visibility in checks:
         began = time.perf_counter()
+        budget.check_id = spec.id
         if spec.id in skipped:
-            results.append(_skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}"))
+            results[spec.id] = _skipped(spec, 0.0, visibility, "not_run", f"not run: {skipped[spec.id]}")
             status_of[spec.id] = "not_run"
             continue
-        if import_error:
+        if import_error or "described" in hello:
             status = "error" if spec.id == assignment.gate else "not_run"
-            message = ("importing your submission failed: " + _describe_error(import_error)
-                       if status == "error" else "not run: the submission could not be imported")
-            results.append(_skipped(spec, points, visibility, status, message))
+            message = ("importing your submission failed: " + _describe_error(import_error) if import_error
+                       else "listing your submission's classes and functions failed: " + hello["described"])
+            results[spec.id] = _skipped(spec, points, visibility, status, message if status == "error" else
+                                        "not run: the submission could not be imported" if import_error else
+                                        f"not run: needs check {assignment.gate} to pass first")
             status_of[spec.id] = status
+            continue
+        if budget.remaining() <= 0:
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {budget.spent_message()}")
+            status_of[spec.id] = "not_run"
             continue
         missing = missing_api(hello, spec.needs_api)
         blocked = [n for n in spec.needs if status_of.get(n) != "passed"]
         if missing or blocked:
             why = (f"needs {', '.join(missing)}, which your submission does not define" if missing
                    else f"needs check {', '.join(blocked)} to pass first")
-            results.append(_skipped(spec, points, visibility, "not_run", f"not run: {why}"))
+            results[spec.id] = _skipped(spec, points, visibility, "not_run", f"not run: {why}")
             status_of[spec.id] = "not_run"
             continue
         try:
@@ -243,7 +409,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
                              data=ctx.data if ctx is not None else {})
         if status != "passed" and ctx is not None:
             result.diagnoses = diagnose(spec.id, status, ctx.observations)
-        results.append(result)
+        results[spec.id] = result
         status_of[spec.id] = status
     return results
 
@@ -253,7 +419,7 @@ def student_traceback(traceback: str) -> list[str]:
     kept, keep = [], True
     for line in traceback.splitlines():
         if line.startswith("  File "):
-            keep = WORKER_DIR not in line or "/submission/" in line
+            keep = (WORKER_DIR not in line or "/submission/" in line) and '"<frozen ' not in line
         elif not line.startswith("  "):
             keep = not line.startswith("Traceback")
         if keep and line.strip():
@@ -273,5 +439,5 @@ def describe_student_error(exc: StudentError, max_lines: int = 12) -> str:
 
 def _describe_error(error: dict) -> str:
     text = f"{error.get('type', 'Error')}: {error.get('message', '')}".strip()
-    trace = error.get("traceback")
-    return f"{text}\n{trace}" if trace else text
+    frames = student_traceback(error.get("traceback") or "")
+    return text + ("\nTraceback (most recent call last, in your code):\n" + "\n".join(frames) if frames else "")

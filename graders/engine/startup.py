@@ -57,21 +57,23 @@ class Startup:
 
     def session(self, module_dir, entry: str, *, limits, slot: int, api=(), plugins=()) -> WorkerSession:
         """A session whose worker runs under the probed isolation, started during the probe when possible."""
-        early = None
-        if self.guess is not None:
+        early: WorkerSession | None = None
+        guess = self.guess
+        if guess is not None:
             try:
-                early = WorkerSession(module_dir, entry, limits=limits, isolation=self.guess, slot=slot,
+                early = WorkerSession(module_dir, entry, limits=limits, isolation=guess, slot=slot,
                                       api=api, plugins=plugins)
                 early.start()
             except Exception:  # noqa: BLE001 - e.g. this level does not work here: the probe will say which does
-                early = _closed(early)
+                _closed(early)
+                early = None
         try:
             isolation = self.isolation()
         except BaseException:
             _closed(early)
             raise
-        if early is not None and _same_launch(self.guess, isolation):
-            self.guess.features, self.guess.notes = dict(isolation.features), list(isolation.notes)
+        if early is not None and guess is not None and _same_launch(guess, isolation):
+            guess.features, guess.notes = dict(isolation.features), list(isolation.notes)
             return early
         _closed(early)
         return WorkerSession(module_dir, entry, limits=limits, isolation=isolation, slot=slot, api=api, plugins=plugins)

@@ -21,7 +21,7 @@ from .common import (
     MAX_ZIP_MEMBERS,
 )
 from .core import LoadedSubmission, load_submission
-from .notebook import locate_notebook_line
+from .notebook import describe_cell_reports, locate_notebook_line
 
 __all__ = [
     "ENTRY",
@@ -32,6 +32,7 @@ __all__ = [
     "MAX_TOTAL_BYTES",
     "MAX_ZIP_BYTES",
     "MAX_ZIP_MEMBERS",
+    "describe_cell_reports",
     "load_submission",
     "locate_notebook_line",
 ]

@@ -185,3 +185,88 @@ def make_dir(path: Path) -> None:
     """Create folder `path` (parents included) with mode :data:`DIR_MODE`."""
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, DIR_MODE)
+
+
+#: Calls whose first argument, when a string literal, names a module to import.
+IMPORTING_CALLS = frozenset({"__import__", "import_module"})
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":`` (never run when the grader imports the submission)."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
+
+
+def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
+    """Absolute module names a parsed module imports, with their line numbers, in source order.
+
+    Found: ``import a.b``, ``from a.b import c`` (not relative imports), and
+    ``__import__("a")`` / ``importlib.import_module("a")`` with a literal
+    name. Code under ``if __name__ == "__main__":`` is skipped: it never runs
+    when the submission is imported. Nothing is executed.
+
+    Parameters
+    ----------
+    tree : ast.AST
+        A module parsed with :func:`ast.parse`.
+
+    Returns
+    -------
+    list of (str, int)
+        ``(dotted module name, line)`` pairs.
+    """
+    found: list[tuple[str, int]] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.append((node.module, node.lineno))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name in IMPORTING_CALLS:
+                found.append((node.args[0].value, node.lineno))
+        if _is_main_guard(node):
+            pending.extend(reversed(node.orelse))
+            continue
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
+def scan_imports(module_dir: Path, mentioning: tuple[str, ...] | None = None) -> list[tuple[str, str, int]]:
+    """Every absolute import in the ``.py`` files of a loaded submission, without running them.
+
+    Parameters
+    ----------
+    module_dir : Path
+        The loader's output folder (what the worker imports).
+    mentioning : tuple of str, optional
+        Parse only the files whose text contains one of these names (a file
+        that never spells a module's name cannot import it by a literal name);
+        default: parse every file.
+
+    Returns
+    -------
+    list of (str, str, int)
+        ``(module name, file relative to module_dir, line)``, files in sorted
+        order. A file that does not parse (it was syntax-checked already) is skipped.
+    """
+    found = []
+    paths = [Path(folder) / name for folder, _, names in os.walk(module_dir) for name in names if name.endswith(".py")]
+    for path in sorted(paths):
+        if path.is_symlink():
+            continue
+        try:
+            data = path.read_bytes()
+            if mentioning is not None and not any(name.encode() in data for name in mentioning):
+                continue
+            tree = ast.parse(data, filename=path.name)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
+            continue
+        relative = path.relative_to(module_dir).as_posix()
+        found += [(name, relative, line) for name, line in imported_modules(tree)]
+    return found

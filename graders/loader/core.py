@@ -8,6 +8,7 @@ grader's work directory; the sandboxed worker later does
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -31,8 +32,10 @@ from .common import (
     write_file,
 )
 from .directory import SourceFile, find_source_root, load_directory, tree_digest
-from .notebook import notebook_to_module
+from .notebook import CELLS_SUFFIX, notebook_to_module
 
+#: Archives inside archives (or inside a submitted folder) unwrapped at most.
+MAX_NESTED_ARCHIVES = 3
 #: At most this many warnings are kept; the rest are summarised in one line.
 MAX_WARNINGS = 50
 
@@ -89,18 +92,28 @@ def _load_py(path: Path, display: str, module_dir: Path, info: SubmissionInfo) -
     if not data.strip():
         raise SubmissionError(f"submission file {display} is empty")
     syntax_check(data, display)
+    info.entry = display
     write_file(module_dir / f"{ENTRY}.py", data)
 
 
 def _load_notebook(data: bytes, display: str, module_dir: Path, info: SubmissionInfo) -> None:
     info.kind = "notebook"
-    module = notebook_to_module(data, display, info.warnings)
+    cells: list[dict] = []
+    module = notebook_to_module(data, display, info.warnings, cells)
     write_file(module_dir / f"{ENTRY}.py", module.encode("utf-8"))
+    record = {"notebook": PurePosixPath(display).name, "cells": cells}
+    info.entry = f"{display} ({len(cells)} code cells, run in order)"
+    write_file(module_dir / f"{ENTRY}{CELLS_SUFFIX}", json.dumps(record).encode("utf-8"))
 
 
 def _load_folder(root: Path, display: str, module_dir: Path, info: SubmissionInfo,
-                 skip: frozenset[str]) -> None:
+                 skip: frozenset[str], workdir: Path, archives: int = 0, api: tuple[str, ...] = ()) -> None:
     what, chosen, shown = find_source_root(root, display, info.warnings, skip)
+    if what == "zip":
+        if archives >= MAX_NESTED_ARCHIVES:
+            raise SubmissionError(f"{shown} is an archive nested in {archives} others; submit one archive")
+        _load_zip(chosen, shown, module_dir, info, workdir, archives + 1, api)
+        return
     if what == "notebook":
         info.kind = "notebook"
         data = read_regular_file(chosen, MAX_NOTEBOOK_BYTES, shown)
@@ -108,10 +121,11 @@ def _load_folder(root: Path, display: str, module_dir: Path, info: SubmissionInf
         _load_notebook(data, shown, module_dir, info)
     else:
         info.kind = "package"
-        load_directory(chosen, shown, module_dir, info, skip)
+        load_directory(chosen, shown, module_dir, info, skip, api)
 
 
-def _load_zip(path: Path, display: str, module_dir: Path, info: SubmissionInfo, workdir: Path) -> None:
+def _load_zip(path: Path, display: str, module_dir: Path, info: SubmissionInfo, workdir: Path,
+              archives: int = 0, api: tuple[str, ...] = ()) -> None:
     data = read_regular_file(path, MAX_ZIP_BYTES, display)
     digest = hashlib.sha256(data).hexdigest()
     info.sha256 = digest
@@ -119,13 +133,13 @@ def _load_zip(path: Path, display: str, module_dir: Path, info: SubmissionInfo, 
     try:
         if extract_zip(data, display, staging, info.warnings) == 0:
             raise SubmissionError(f"zip archive {display} contains no files")
-        _load_folder(staging, display, module_dir, info, frozenset())
+        _load_folder(staging, display, module_dir, info, frozenset(), workdir, archives, api)
     finally:
         info.sha256 = digest
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _dispatch(path: Path, module_dir: Path, info: SubmissionInfo, workdir: Path) -> None:
+def _dispatch(path: Path, module_dir: Path, info: SubmissionInfo, workdir: Path, api: tuple[str, ...]) -> None:
     display = _base_name(path)
     # The top-level path comes from the grader's command line: a link there is followed.
     # Links inside the submission never are.
@@ -138,7 +152,7 @@ def _dispatch(path: Path, module_dir: Path, info: SubmissionInfo, workdir: Path)
         raise SubmissionError(f"could not read submission {info.path}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(mode):
         info.kind = "package"
-        _load_folder(path, display, module_dir, info, frozenset({os.path.realpath(workdir)}))
+        _load_folder(path, display, module_dir, info, frozenset({os.path.realpath(workdir)}), workdir, api=api)
         return
     suffix = os.path.splitext(display)[1].lower()
     if not stat.S_ISREG(mode):
@@ -151,7 +165,7 @@ def _dispatch(path: Path, module_dir: Path, info: SubmissionInfo, workdir: Path)
         info.sha256 = hashlib.sha256(data).hexdigest()
         _load_notebook(data, display, module_dir, info)
     elif suffix == ".zip":
-        _load_zip(path, display, module_dir, info, workdir)
+        _load_zip(path, display, module_dir, info, workdir, api=api)
     else:
         raise SubmissionError(f"cannot grade {display}: {ACCEPTED}")
 
@@ -164,7 +178,7 @@ def _cap_warnings(warnings: list[str]) -> None:
 
 
 def load_submission(path: str | os.PathLike, workdir: str | os.PathLike, *,
-                    submission_id: str | None = None) -> LoadedSubmission:
+                    submission_id: str | None = None, api: tuple[str, ...] = ()) -> LoadedSubmission:
     """Normalise a submission into a fresh folder under `workdir`, without running it.
 
     Accepted: a ``.py`` file, a ``.ipynb`` notebook, a folder (a package or a folder
@@ -180,6 +194,9 @@ def load_submission(path: str | os.PathLike, workdir: str | os.PathLike, *,
         It must be traversable by the sandbox's uid.
     submission_id : str, optional
         Identifier to report; defaults to the file name without suffix, or the folder name.
+    api : tuple of str, optional
+        Names the assignment grades; a folder's driver script (``main.py``) is imported only
+        when it defines one of them.
 
     Returns
     -------
@@ -204,7 +221,7 @@ def load_submission(path: str | os.PathLike, workdir: str | os.PathLike, *,
     module_dir = Path(tempfile.mkdtemp(prefix=f"{_safe_prefix(info.id)}-", dir=workdir))
     os.chmod(module_dir, DIR_MODE)
     try:
-        _dispatch(path, module_dir, info, workdir)
+        _dispatch(path, module_dir, info, workdir, tuple(api))
     except SubmissionError as exc:
         info.error = exc.message
         info.kind = exc.kind or info.kind

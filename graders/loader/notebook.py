@@ -1,6 +1,8 @@
 """Turn a Jupyter notebook into one importable module, without running any of it.
 
-The code cells are concatenated in order into ``nngrade_submission.py``; each
+The code cells are written, converted, to ``nngrade_submission.cells.json``, which the
+sandboxed worker runs cell by cell (``nngrade.sandbox.inside.cells``), and, for reading,
+concatenated in order into ``nngrade_submission.py``; each
 cell starts with a marker comment ``# %% nngrade cell N`` (N counts every
 cell of the notebook, markdown included, from 1) so that a line of the module
 can be mapped back to its cell with :func:`locate_notebook_line`. Markdown and
@@ -26,10 +28,9 @@ cell are unchanged and an emptied block stays valid.
 from __future__ import annotations
 
 import ast
-import io
 import json
 import re
-import tokenize
+import time
 import warnings as warnings_module
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     import nbformat
 
 CELL_MARKER = "# %% nngrade cell {}"
+#: Beside ``nngrade_submission.py``: the converted cells the worker runs one by one.
+CELLS_SUFFIX = ".cells.json"
 _MARKER_RE = re.compile(r"^# %% nngrade cell (\d+)$")
 _LINE_SPLIT_RE = re.compile(r"\r\n|\r|\n")
 _ASSIGN_RE = re.compile(
@@ -46,6 +49,8 @@ _ASSIGN_RE = re.compile(
 )
 _HELP_RE = re.compile(r"^(\?{1,2}\s*[A-Za-z_][\w.]*|[A-Za-z_][\w.]*\?{1,2})$")
 _SHOWN_CHARS = 80
+#: Seconds the conversion of one notebook may take before it is refused (a guard; it is linear).
+CONVERSION_BUDGET = 20.0
 #: Cell magics whose body runs as ordinary Python in the notebook's namespace.
 PYTHON_BODY_CELL_MAGICS = ("time", "capture")
 
@@ -82,16 +87,69 @@ def locate_notebook_line(module_source: str, lineno: int) -> tuple[int, int] | N
     return None
 
 
-def _starts_fresh_statement(kept: list[str]) -> bool:
-    """True when the code in `kept` ends outside any bracket, string or continuation."""
-    try:
-        for _ in tokenize.generate_tokens(io.StringIO("\n".join(kept) + "\n").readline):
-            pass
-    except tokenize.TokenError as exc:
-        return "multi-line" not in str(exc.args[0] if exc.args else exc)
-    except (SyntaxError, ValueError):
-        return True
-    return True
+class _OpenConstructs:
+    """Tracks, line by line, whether kept code is inside a string, a bracket or a continuation.
+
+    Each line is scanned once, so a cell is classified in time linear in its size.
+
+    NOTE: re-tokenising everything kept so far before each candidate line (what
+    :mod:`tokenize` would need, since IPython lines are not Python) is quadratic: a
+    200 KB notebook of shell lines took minutes.
+    """
+
+    def __init__(self) -> None:
+        self.quote = ""  # delimiter of the open string, empty outside strings
+        self.depth = 0  # open brackets
+        self.continued = False
+
+    @property
+    def fresh(self) -> bool:
+        """True when the next line starts a new statement."""
+        return not (self.quote or self.depth or self.continued)
+
+    def feed(self, line: str) -> None:
+        """Advance the state past one kept line."""
+        self.continued = False
+        i, n = 0, len(line)
+        while i < n:
+            if self.quote:
+                end = self._string_end(line, i)
+                if end < 0:
+                    if len(self.quote) == 1 and not line.endswith("\\"):
+                        self.quote = ""  # an unterminated one-line string: Python refuses it anyway
+                    return
+                i, self.quote = end, ""
+                continue
+            char = line[i]
+            if char == "#":
+                return
+            if char in "'\"":
+                triple = line[i:i + 3]
+                self.quote = triple if triple in ("'''", '"""') else char
+                i += len(self.quote)
+            elif char in "([{":
+                self.depth += 1
+                i += 1
+            elif char in ")]}":
+                self.depth = max(0, self.depth - 1)
+                i += 1
+            elif char == "\\" and i == n - 1:
+                self.continued = True
+                i += 1
+            else:
+                i += 1
+
+    def _string_end(self, line: str, i: int) -> int:
+        """Index just past the closing delimiter of the open string, or -1 when it stays open."""
+        quote = self.quote
+        while i < len(line):
+            if line[i] == "\\":
+                i += 2
+            elif line.startswith(quote, i):
+                return i + len(quote)
+            else:
+                i += 1
+        return -1
 
 
 def _classify(stripped: str) -> str | None:
@@ -114,6 +172,7 @@ def _indent(line: str) -> str:
 
 def _drop_escapes(lines: list[str], cell: int, warnings: list[str]) -> list[str]:
     kept: list[str] = []
+    state = _OpenConstructs()
     continuing = False
     for number, line in enumerate(lines, start=1):
         if continuing:
@@ -121,12 +180,13 @@ def _drop_escapes(lines: list[str], cell: int, warnings: list[str]) -> list[str]
             continuing = line.rstrip().endswith("\\")
             continue
         what = _classify(line.strip()) if line.strip() else None
-        if what and _starts_fresh_statement(kept):
+        if what and state.fresh:
             warnings.append(f"cell {cell}, line {number}: dropped {what} `{_shown(line)}`")
             kept.append(f"{_indent(line)}pass  # nngrade dropped: {_shown(line)}")
             continuing = line.rstrip().endswith("\\")
         else:
             kept.append(line)
+            state.feed(line)
     return kept
 
 
@@ -264,7 +324,7 @@ def read_notebook(data: bytes, display: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
+def notebook_to_module(data: bytes, display: str, warnings: list[str], cells: list[dict] | None = None) -> str:
     """Convert notebook bytes into the text of ``nngrade_submission.py``.
 
     Parameters
@@ -275,11 +335,15 @@ def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
         Notebook name in messages, e.g. ``"hw.ipynb"``.
     warnings : list of str
         Receives one note per dropped magic or shell line.
+    cells : list of dict, optional
+        Receives ``{"cell": N, "source": converted text}`` per code cell, what the worker
+        runs cell by cell (see ``nngrade.sandbox.inside.cells``).
 
     Returns
     -------
     str
-        Module source, already syntax-checked.
+        Every converted cell after its marker, for reading (cells are run one by one,
+        so a ``from __future__`` line may head any cell).
 
     Raises
     ------
@@ -294,27 +358,69 @@ def notebook_to_module(data: bytes, display: str, warnings: list[str]) -> str:
         "# IPython magics and shell commands were dropped, never run (see the loader warnings).",
     ]
     has_code = False
+    deadline = time.monotonic() + CONVERSION_BUDGET
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
+        if time.monotonic() > deadline:
+            raise SubmissionError(
+                f"notebook {display} took longer than {CONVERSION_BUDGET:g} s to read (stopped at cell "
+                f"{number}); remove very long cells or outputs and submit again", kind="notebook")
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         converted = convert_cell(source, number, warnings)
         has_code = has_code or any(
             line.strip() and not line.lstrip().startswith(("#", "pass  # nngrade")) for line in converted
         )
+        text = "\n".join(converted) + "\n"
+        _syntax_check_cell(text, display, number)
         out += ["", CELL_MARKER.format(number), *converted]
+        if cells is not None:
+            cells.append({"cell": number, "source": text})
     if not has_code:
         raise SubmissionError(f"notebook {display} has no Python code in its code cells", kind="notebook")
-    module = "\n".join(out) + "\n"
-    if "\0" in module:
+    return "\n".join(out) + "\n"
+
+
+def _syntax_check_cell(text: str, display: str, number: int) -> None:
+    if "\0" in text:
         raise SubmissionError(f"SyntaxError in {display}: a code cell contains a null character", kind="notebook")
     try:
-        ast.parse(module, filename=display)
+        ast.parse(text, filename=display)
     except SyntaxError as exc:
-        located = locate_notebook_line(module, exc.lineno or 0)
-        where = f"{display} cell {located[0]}, line {located[1]}" if located else display
-        raise SubmissionError(format_syntax_error(exc, where), kind="notebook") from None
+        raise SubmissionError(format_syntax_error(exc, f"{display} cell {number}, line {exc.lineno}"),
+                              kind="notebook") from None
     except (RecursionError, MemoryError):
         raise SubmissionError(f"{display} is too deeply nested to be parsed", kind="notebook") from None
-    return module
+
+
+def describe_cell_reports(reports: object, notebook: str) -> list[str]:
+    """Warnings for the cells the worker could not run to the end (from its hello reply).
+
+    Parameters
+    ----------
+    reports : object
+        The worker's ``cells`` list: ``{"cell", "line", "status", "message"}`` dicts; anything
+        malformed is ignored (it comes from the sandbox).
+    notebook : str
+        The notebook's name.
+
+    Returns
+    -------
+    list of str
+        One sentence per cell, e.g. ``"hw.ipynb cell 4, line 2: NameError: ...; the cell was
+        skipped and the later cells still ran"``.
+    """
+    lines = []
+    for item in reports if isinstance(reports, list) else []:
+        if not isinstance(item, dict) or type(item.get("cell")) is not int or type(item.get("line")) is not int:
+            continue
+        message, status = item.get("message"), item.get("status")
+        if not isinstance(message, str) or status not in ("error", "timeout", "not_run"):
+            continue
+        where = f"{notebook} cell {item['cell']}" + (f", line {item['line']}" if item["line"] > 0 else "")
+        outcome = {"error": "the cell was skipped and the later cells still ran",
+                   "timeout": "the later cells still ran", "not_run": ""}[status]
+        head, _, rest = message[:4000].partition("\n")
+        lines.append(f"{where}: {head}" + (f"; {outcome}" if outcome else "") + (f"\n{rest}" if rest else ""))
+    return lines

@@ -37,7 +37,7 @@ STUDENT_VIEW_FORMATS = frozenset({"json", "text"})
 
 
 def render(report: Report, fmt: str, *, student_view: bool = False,
-           settings: FeedbackSettings | None = None) -> str:
+           settings: FeedbackSettings | None = None, verbose: bool = False) -> str:
     """Render ``report`` in format ``fmt`` as a string.
 
     Parameters
@@ -52,6 +52,8 @@ def render(report: Report, fmt: str, *, student_view: bool = False,
     settings : FeedbackSettings, optional
         What students see (hint level, visibilities, leaderboard): used by
         ``gradescope``, ``prairielearn`` and the student view of ``text``.
+    verbose : bool, default False
+        ``text`` only: also list the sandbox notes (the JSON report always has them).
 
     Returns
     -------
@@ -70,7 +72,7 @@ def render(report: Report, fmt: str, *, student_view: bool = False,
         raise ValueError(f"unknown report format {fmt!r}; choose one of {sorted(RENDERERS)}") from None
     settings = settings or FeedbackSettings()
     if fmt == "text":
-        result = renderer(report, student_view=student_view, hints=settings.hints)
+        result = renderer(report, student_view=student_view, hints=settings.hints, verbose=verbose)
     elif fmt in STUDENT_VIEW_FORMATS:
         result = renderer(report, student_view=student_view)
     else:

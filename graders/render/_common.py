@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from nngrade.render.safe import safe_text
 from nngrade.results import CheckResult, Diagnosis, with_hints
 
 #: Status markers used in every human-readable rendering.
@@ -198,7 +199,8 @@ def to_jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON data with no NaN or infinity.
 
     Non-finite floats become ``None``; NumPy scalars and arrays (anything with
-    ``tolist``) become Python numbers and lists; tuples become lists.
+    ``tolist``) become Python numbers and lists; tuples become lists; strings
+    (keys included) pass through :func:`~nngrade.render.safe.safe_text`.
 
     Parameters
     ----------
@@ -210,12 +212,14 @@ def to_jsonable(value: Any) -> Any:
     Any
         A structure ``json.dumps(..., allow_nan=False)`` accepts.
     """
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {safe_text(str(k)): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     if hasattr(value, "tolist"):

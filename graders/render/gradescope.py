@@ -29,7 +29,8 @@ from nngrade.render._common import (
     truncate_text,
 )
 from nngrade.render.images import Images, data_uri
-from nngrade.render.settings import GRADESCOPE_VISIBILITIES, FeedbackSettings, require_visibility
+from nngrade.render.safe import safe_report
+from nngrade.render.settings import FeedbackSettings, require_visibility
 from nngrade.results import SCHEMA_VERSION, CheckResult, Report, with_hints
 
 #: Name of the entry that carries the points over the hidden checks (visibility ``hidden_total``).
@@ -161,6 +162,7 @@ def render_gradescope(
     for name, value in overrides.items():
         require_visibility(name, value)
     settings = dataclasses.replace(settings or FeedbackSettings(), **overrides)
+    report = safe_report(report)
     tests = []
     images = images or {}
     for number, check in numbered_checks(report.checks):
@@ -234,6 +236,7 @@ def gradescope_stdout(report: Report, *, include_hidden: bool = True) -> str:
     str
         One labelled block per source of printing; empty when nothing was printed.
     """
+    report = safe_report(report)
     blocks = []
     if report.output.strip():
         blocks.append(f"[submission printed at import]\n{report.output.rstrip()}")

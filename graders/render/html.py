@@ -3,7 +3,8 @@
 Pages have no scripts and no external resources: figures are inline base64
 PNG, styles are inline, and a Content-Security-Policy forbids everything
 else, so even text that escaped escaping could not run. Every piece of text
-that comes from a submission or a report goes through :func:`html.escape`.
+that comes from a submission or a report goes through :func:`html.escape`, after
+control characters and lone surrogates are shown escaped (so a page can always be written).
 
 Feedback pages are student-safe: hidden checks show only their points, and
 no data of a hidden check (plots included) is used.
@@ -15,6 +16,7 @@ from typing import Any
 
 from nngrade.render import figures
 from nngrade.render._common import STATUS_LABELS, fmt_points, truncate_text
+from nngrade.render.safe import safe_text
 from nngrade.results import with_hints
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -38,8 +40,8 @@ MAX_OUTPUT_CHARS = 4000
 
 
 def esc(value: Any) -> str:
-    """HTML-escape any value (quotes included)."""
-    return html.escape(str(value), quote=True)
+    """HTML-escape any value (quotes included), after :func:`~nngrade.render.safe.safe_text`."""
+    return html.escape(safe_text(str(value)), quote=True)
 
 
 def page(title: str, body: str) -> str:
@@ -139,12 +141,17 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
         parts.append('<p class="muted">No misconception was diagnosed.</p>')
     parts.append("<h2>Submissions</h2>")
     rows = []
-    for report, percent in zip(reports, summary.percents):
+    # Problem submissions (not loaded, not imported, infrastructure errors) first: they need a look.
+    statuses = getattr(summary, "submission_statuses", None) or ["graded"] * len(reports)
+    ordered = sorted(zip(reports, summary.percents, statuses), key=lambda row: row[2] == "graded")
+    for report, percent, status in ordered:
         ident = report["submission"]["id"]
         link = f'<a href="feedback/{esc(ident)}.html">{esc(ident)}</a>' if feedback_links else esc(ident)
         totals = report["totals"]
         counts = ", ".join(f"{totals[s]} {s.replace('_', ' ')}" for s in STATUS_LABELS if totals.get(s))
-        problem = report["submission"]["error"]
+        problem = report["submission"]["error"] or report["submission"].get("import_error", "")
+        if status != "graded":
+            problem = f"{status.replace('_', ' ')}: {problem}" if problem else status.replace("_", " ")
         rows.append([link, esc(roster.get(ident, {}).get("student", {}).get("name", "")),
                      f"{fmt_points(totals['score'])} / {fmt_points(totals['max_score'])}", f"{percent:.1f}%",
                      esc(counts), esc(truncate_text(problem, max_lines=2, max_chars=200)) if problem else ""])

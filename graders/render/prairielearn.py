@@ -25,16 +25,17 @@ from typing import Any
 from nngrade.render._common import (
     STATUS_LABELS,
     diagnosis_lines,
+    fmt_points,
     hidden_line,
     late_line,
     numbered_checks,
-    fmt_points,
     points_fraction,
     points_of,
     status_counts_text,
     truncate_text,
 )
 from nngrade.render.images import Images, data_uri
+from nngrade.render.safe import safe_report
 from nngrade.render.settings import FeedbackSettings
 from nngrade.results import CheckResult, Report, with_hints
 
@@ -177,6 +178,7 @@ def render_prairielearn(report: Report, *, settings: FeedbackSettings | None = N
         ``import_error`` set): ``gradable: false``, ``format_errors`` (list of
         str), ``message`` and ``output``; no score.
     """
+    report = safe_report(report)
     settings = settings or FeedbackSettings()
     problem = report.submission.error or report.submission.import_error
     if problem:

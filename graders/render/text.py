@@ -33,6 +33,7 @@ from nngrade.render._common import (
     status_counts_text,
     truncate_text,
 )
+from nngrade.render.safe import safe_report
 from nngrade.results import CheckResult, Report, with_hints
 
 #: ANSI SGR codes per status, used when ``color=True``.
@@ -59,7 +60,7 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def _header(report: Report, color: bool) -> list[str]:
+def _header(report: Report, color: bool, verbose: bool = False) -> list[str]:
     sub = report.submission
     details = sub.kind + (f", sha256 {sub.sha256[:12]}" if sub.sha256 else "")
     sandbox = report.environment.get("sandbox", {})
@@ -68,7 +69,10 @@ def _header(report: Report, color: bool) -> list[str]:
         f"Submission: {sub.id} ({details})",
         f"Sandbox: {sandbox.get('level', 'unknown')}",
     ]
-    lines.extend(f"  note: {note}" for note in sandbox.get("notes", []))
+    if sub.entry:
+        lines.insert(2, f"Graded: {sub.entry}")
+    if verbose:  # notes about the sandbox are for whoever runs the grader, not for students
+        lines.extend(f"  note: {note}" for note in sandbox.get("notes", []))
     lines.append(f"Score: {points_fraction(report.score, report.max_score)} points")
     if late_line(report.lateness):
         lines.append(late_line(report.lateness))
@@ -109,6 +113,7 @@ def _check_lines(
 
 def render_text(
     report: Report, *, student_view: bool = False, color: bool = False, max_output_lines: int = 15,
+    verbose: bool = False,
     hints: str = "concept",
 ) -> str:
     """Render a report as readable terminal text.
@@ -125,6 +130,8 @@ def render_text(
         Colour status markers and headings with ANSI escapes.
     max_output_lines : int, default 15
         Lines of captured printing shown per check (and for import time).
+    verbose : bool, default False
+        Also list the sandbox's notes (how isolation was set up), for the instructor.
     hints : str, default "concept"
         With ``student_view``, how much of each fix is shown (:data:`nngrade.results.HINT_LEVELS`);
         the instructor's view always shows all of it.
@@ -132,9 +139,12 @@ def render_text(
     Returns
     -------
     str
-        The rendering, without a trailing newline.
+        The rendering, without a trailing newline. Text from the report is
+        passed through :func:`~nngrade.render.safe.safe_text`: the only
+        escape sequences are the colours asked for.
     """
-    lines = _header(report, color)
+    report = safe_report(report)
+    lines = _header(report, color, verbose and not student_view)
     lines.extend(_printed_lines("Printed at import time:", report.output, max_output_lines, ""))
     if not report.checks:
         lines += ["", "No checks were run."]

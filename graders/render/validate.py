@@ -14,10 +14,11 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
+
 from nngrade.results import STATUSES
 
 #: Package-relative location of the report schema.
-SCHEMA_RESOURCE = ("graders", "schema/report.schema.json")
+SCHEMA_RESOURCE = ("nngrade", "schema/report.schema.json")
 
 #: Absolute tolerance when comparing ``totals`` with the sum over checks.
 TOTALS_TOLERANCE = 1e-6

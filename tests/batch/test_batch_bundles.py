@@ -1,6 +1,7 @@
 """LMS bundles: the student zip holds no reference code and no hidden values, and works on its own."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -8,11 +9,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-from nngrade.batch.bundles import gradescope_bundle, student_bundle
-from nngrade.engine.fixture_store import fixtures_dir
 from submissions import REFERENCE_DIR, reference_source
+
+from nngrade.assignments.nn_from_scratch.fixture_build import make_set
+from nngrade.batch.bundles import gradescope_bundle, student_bundle
+from nngrade.engine.fixture_store import hidden_set_seed
 
 #: Runs the CLI from the unzipped bundle with `reference` made unimportable (the kit is installed here).
 NO_REFERENCE = ("import sys; sys.modules['reference'] = None; import nngrade; "
@@ -69,17 +71,19 @@ def test_student_bundle_has_no_reference_and_no_hidden_values(student_zip):
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
     assert not [n for n in names if "hidden" in n.split("/")[:-1] or n.startswith("nngrade/fixtures/hidden")]
 
+    listed = json.loads(files["nngrade/fixtures/manifest.json"])
+    assert "hidden" not in json.dumps(listed)  # no hidden seed, no hidden file
+    assert all(name.startswith("public/") or not name.endswith(".npz") for name in listed["files"])
+
+    # A hidden set as one grade draws it: none of its arrays is in the bundle.
     secrets = 0
-    for path in sorted((fixtures_dir() / "hidden").glob("*.npz")):
-        raw = path.read_bytes()
-        assert not any(raw in data for data in files.values()), path.name
-        with np.load(path) as arrays:
-            for key in arrays.files:
-                value = arrays[key].tobytes()
-                if len(value) < 16:  # scalars such as the learning rate are not secrets
-                    continue
-                secrets += 1
-                assert not any(value in data for data in files.values()), f"{path.name}:{key} leaked"
+    for name, arrays in make_set(hidden_set_seed(b"an instructor's secret", "0" * 64)).items():
+        for key, array in arrays.items():
+            value = array.tobytes()
+            if len(value) < 16:  # scalars such as the learning rate are not secrets
+                continue
+            secrets += 1
+            assert not any(value in data for data in files.values()), f"{name}:{key} leaked"
     assert secrets > 20
 
     regions = solution_regions()
@@ -131,13 +135,29 @@ def test_student_bundle_checks_a_submission_on_its_own(student_zip, tmp_path):
 
 def test_gradescope_bundle_layout():
     files = members_from_bytes(gradescope_bundle())
-    assert {"setup.sh", "run_autograder", "config.toml", "kit/pyproject.toml", "kit/reference/layers.py",
-            "kit/fixtures/hidden/softmax.npz", "kit/graders/engine/grading.py"} <= set(files)
+    assert {"setup.sh", "run_autograder", "config.toml", "hidden_seed", "kit/pyproject.toml", "kit/reference/layers.py",
+            "kit/fixtures/public/softmax.npz", "kit/graders/engine/grading.py"} <= set(files)
+    assert not [name for name in files if "/hidden/" in name]
     run = files["run_autograder"][1].decode()
     assert "nngrade grade /autograder/submission --format gradescope" in run
     assert "-o /autograder/results/results.json" in run
     assert files["run_autograder"][0] & 0o111 and files["setup.sh"][0] & 0o111
     assert b"pip install" in files["setup.sh"][1]
+
+
+def test_gradescope_bundle_carries_a_private_secret_of_its_own(tmp_path):
+    first, second = members_from_bytes(gradescope_bundle()), members_from_bytes(gradescope_bundle())
+    seed = first["hidden_seed"][1].strip()
+    assert len(seed) >= 64 and seed != second["hidden_seed"][1].strip()
+    assert first["hidden_seed"][0] & 0o777 == 0o600 and first["config.toml"][0] & 0o777 == 0o600
+    assert b"chmod 600 /autograder/source/hidden_seed" in first["setup.sh"][1]
+    assert b"chmod 600 /autograder/source/config.toml" in first["setup.sh"][1]
+    assert b"NNGRADE_HIDDEN_SEED" in first["run_autograder"][1]
+    assert not [name for name, (_, data) in first.items() if name != "hidden_seed" and seed in data]
+    config = tmp_path / "course.toml"
+    config.write_text('[hidden]\nseed = "the course secret"\n')
+    own = members_from_bytes(gradescope_bundle(config))
+    assert "hidden_seed" not in own and b"the course secret" in own["config.toml"][1]
 
 
 def members_from_bytes(data: bytes) -> dict[str, tuple[int, bytes]]:

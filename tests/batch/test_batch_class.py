@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import shutil
 
+from submissions import REFERENCE_DIR
+
 from nngrade.batch import run_batch
 from nngrade.batch.gradebook import LEADING, TRAILING
 from nngrade.render import validate_report
-from submissions import REFERENCE_DIR
 
 from ._support import make_class, read_csv
 
@@ -65,7 +66,10 @@ def test_class_of_fifty_grades_to_a_complete_gradebook(tmp_path, fast_config, no
         assert float(row["max"]) == report["totals"]["max_score"]
         assert sum(float(row[c]) for c in check_ids) == report["totals"]["score"]
     assert {row["id"]: row["status"] for row in rows}["syntax"] == "not_loaded"
-    assert {row["status"] for row in rows} <= {"graded", "not_loaded"}
+    assert {row["id"]: row["status"] for row in rows}["exit_import"] == "not_imported"
+    assert {row["id"]: row["status"] for row in rows}["loop_import"] == "not_imported"
+    assert reports["exit_import"]["submission"]["import_error"].startswith("SystemExit")
+    assert {row["status"] for row in rows} <= {"graded", "not_loaded", "not_imported"}
 
     lines = (results / "reports.jsonl").read_text().splitlines()
     assert [json.loads(line)["submission"]["id"] for line in lines] == sorted(kinds)

@@ -5,9 +5,10 @@ import json
 import shutil
 
 import pytest
+from submissions import REFERENCE_DIR
+
 from nngrade.batch import run_batch
 from nngrade.batch.cluster import SchedulerError, parse_scheduler
-from submissions import REFERENCE_DIR
 
 from ._support import BUGS, make_class, notebook_source
 

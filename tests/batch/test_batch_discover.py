@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nngrade.batch.discover import DiscoveryError, discover, parse_gradescope_metadata
 
 GRADESCOPE_METADATA = """\

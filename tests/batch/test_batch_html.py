@@ -8,12 +8,13 @@ import shutil
 import subprocess
 
 import pytest
+from submissions import mutated_source, reference_source, write_submission
+
 from nngrade.batch import run_batch
 from nngrade.batch.analytics import summarize
 from nngrade.batch.pages import class_page, student_page, write_feedback_pages
 from nngrade.batch.store import ResultsStore
 from nngrade.render.html import render_class_page, render_feedback_page
-from submissions import mutated_source, reference_source, write_submission
 
 from ._support import BUGS
 
@@ -137,6 +138,7 @@ def test_pages_render_in_a_headless_browser(results, tmp_path, kind):
 
 def test_report_command_refuses_a_folder_without_reports(tmp_path, results):
     from click.testing import CliRunner
+
     from nngrade.cli import main
 
     empty = CliRunner().invoke(main, ["report", str(tmp_path), "-o", str(tmp_path / "class.html")])

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+
 from nngrade.batch import run_batch
 from nngrade.engine.grading import INFRASTRUCTURE
 from nngrade.render import validate_report

@@ -17,8 +17,9 @@ import zipfile
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-from nngrade.batch.bundles import gradescope_bundle
 from submissions import REFERENCE_DIR
+
+from nngrade.batch.bundles import gradescope_bundle
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "render/gradescope_results.schema.json").read_text())
 

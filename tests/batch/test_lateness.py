@@ -7,9 +7,11 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from submissions import reference_source, write_submission
+
 from nngrade.batch.lateness import (
-    LatePolicy,
     LatenessError,
+    LatePolicy,
     from_flag,
     from_gradescope_metadata,
     from_modification_time,
@@ -17,7 +19,6 @@ from nngrade.batch.lateness import (
 )
 from nngrade.batch.runner import run_batch
 from nngrade.render.validate import validate_report
-from submissions import reference_source, write_submission
 
 DUE = datetime(2026, 3, 1, 23, 59, tzinfo=timezone.utc)
 POLICY = LatePolicy(due=DUE.isoformat(), grace_minutes=15, penalty_per_day=0.1, max_penalty=0.25)

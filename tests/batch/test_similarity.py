@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from nngrade.batch.pages import class_page
 from nngrade.batch.runner import run_batch
 from nngrade.batch.similarity import SimilaritySettings, similar_pairs, submission_code, template_code

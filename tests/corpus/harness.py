@@ -9,10 +9,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nngrade.engine.grading import grade
 from submissions import mutated_source, write_submission
 
 from corpus.broken import Broken
+from nngrade.engine.grading import grade
 
 CORRECT_DIR = Path(__file__).resolve().parent / "correct"
 #: Configuration for grading the broken corpus quickly (two XOR seeds).
@@ -27,7 +27,7 @@ def correct_submissions() -> list[Path]:
 def grade_quickly(path: Path, **options):
     """Grade ``path`` with MNIST unavailable (an empty data directory)."""
     with tempfile.TemporaryDirectory(prefix="nngrade-corpus-mnist-") as empty:
-        return grade(path, mnist_dir=empty, **options)
+        return grade(path, data_dir=empty, **options)
 
 
 def grade_broken(entry: Broken, folder: Path, **options):

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.data import mnist as mnist_module
 
 

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.data import FetchError, fetch_mnist, load_mnist
 from nngrade.assignments.nn_from_scratch.data.fetch import (
     DEFAULT_MIRRORS,

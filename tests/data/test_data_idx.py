@@ -5,6 +5,7 @@ import gzip
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.data import IdxFormatError, read_idx
 
 

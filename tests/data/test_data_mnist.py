@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.data import (
     DatasetUnavailable,
     IdxFormatError,

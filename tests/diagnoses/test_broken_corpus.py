@@ -17,12 +17,13 @@ from corpus.harness import (
     grade_quickly,
     lost_points,
 )
+from submissions import REFERENCE_DIR
+
 from nngrade.diagnoses import load_catalogue
 from nngrade.engine import grading as engine
+from nngrade.render import FeedbackSettings, render
 
 CATALOGUE = load_catalogue()
-from nngrade.render import FeedbackSettings, render
-from submissions import REFERENCE_DIR
 
 ENTRIES = {entry.id: entry for entry in CATALOGUE}
 

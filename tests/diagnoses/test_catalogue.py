@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from nngrade.checks.context import Observation
 from nngrade.checks.registry import collect
 from nngrade.diagnoses import diagnose, load_catalogue
+from nngrade.diagnoses.catalogue import diagnosis
 
 CATALOGUE = load_catalogue()
-from nngrade.diagnoses.catalogue import diagnosis, load_catalogue
 
 TITLES = {
     "gradient_sign_flipped": "Gradient sign flipped",

@@ -1,6 +1,7 @@
 """Comparison messages in numpy.testing's style: shape, then non-finite positions, then values."""
 import numpy as np
 import pytest
+
 from nngrade.checks.compare import (
     CheckFailed,
     assert_close,

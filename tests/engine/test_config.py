@@ -1,5 +1,6 @@
 """Assignment configuration: defaults, overrides, and clear errors on bad values."""
 import pytest
+
 from nngrade.engine.config import ConfigError, check_settings, load_config
 
 
@@ -43,6 +44,9 @@ def test_hidden_variant_inherits_points_unless_set(tmp_path):
     ("[checks]\n\"xor.mse\" = { points = -2 }\n", "checks.'xor.mse'.points = -2 is invalid"),
     ("[checks]\n\"xor.mse\" = { pts = 2 }\n", "checks.'xor.mse' = {'pts': 2} is invalid"),
     ("[limits\n", "is not valid TOML"),
+    ("[limits]\ntotal_timeout = 0\n", "limits.total_timeout = 0 is invalid: expected float in [1, 86400]"),
+    ("[imports]\nforbidden = \"torch\"\n", "imports.forbidden = 'torch' is invalid"),
+    ("[imports]\nallowed = [\"numpy\", \"not a name\"]\n", "imports.allowed = ['numpy', 'not a name'] is invalid"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=None) as info:

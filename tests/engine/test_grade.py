@@ -5,15 +5,16 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from nngrade.cli import main
-from nngrade.engine.grading import grade
-from nngrade.render import render, validate_report
 from submissions import (
     REFERENCE_DIR,
     mutated_source,
     reference_source,
     write_submission,
 )
+
+from nngrade.cli import main
+from nngrade.engine.grading import grade
+from nngrade.render import render, validate_report
 
 TEMPLATE_DIR = REFERENCE_DIR.parent / "student_template"
 

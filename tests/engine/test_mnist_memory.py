@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.data import load_mnist
 from nngrade.assignments.nn_from_scratch.data import memory as engine
 

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.training.mnist_plan import (
     epochs,
     plan,

@@ -2,6 +2,7 @@
 import types
 
 import pytest
+
 from nngrade.checks.registry import check, collect
 from nngrade.engine.assignment import assignment_of
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from nngrade.assignments.nn_from_scratch.maths.evaluate import (
     XOR_X,  # noqa: E402
     init_params,

@@ -4,13 +4,21 @@ from __future__ import annotations
 import os
 import shutil
 
+from hostile import (
+    entries_boundary,
+    entries_escape,
+    entries_forgery,
+    entries_hidden,
+    entries_host,
+    entries_resources,
+    entries_training,
+)
+from hostile.kit import Entry
 from nngrade.sandbox.host.levels import LEVELS
 
-from hostile import entries_escape, entries_forgery, entries_resources, entries_training
-from hostile.kit import Entry
-
 ENTRIES: list[Entry] = [*entries_forgery.ENTRIES, *entries_escape.ENTRIES, *entries_resources.ENTRIES,
-                        *entries_training.ENTRIES]
+                        *entries_training.ENTRIES, *entries_hidden.ENTRIES, *entries_host.ENTRIES,
+                        *entries_boundary.ENTRIES]
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 CATEGORIES = sorted({entry.category for entry in ENTRIES})
 

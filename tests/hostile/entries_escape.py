@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import nbformat
-from nngrade.engine.fixture_store import verify_fixtures
 from submissions import reference_source
 
 from hostile.kit import (
@@ -26,6 +25,7 @@ from hostile.kit import (
     inert,
     reference_with,
 )
+from nngrade.engine.fixture_store import verify_fixtures
 
 FIND_ARRAY = '''
     import numpy as np

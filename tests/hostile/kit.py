@@ -62,6 +62,9 @@ FULL_CONFIG = """
 [limits]
 call_timeout = 10.0
 """
+#: The small configuration with a whole-grade budget of 4 s (the time entries).
+BUDGET_CONFIG = SMALL_CONFIG.replace("call_timeout = 1.0", "call_timeout = 1.0\ntotal_timeout = 4.0")
+CONFIGS = {"small": SMALL_CONFIG, "full": FULL_CONFIG, "budget": BUDGET_CONFIG}
 FAKE_RESULTS = json.dumps({"score": 100.0, "output": "All tests passed",
                            "tests": [{"name": "everything", "score": 100.0, "max_score": 100.0,
                                       "status": "passed"}]})
@@ -129,7 +132,7 @@ class Entry:
     may_pass : tuple of str
         Patterns excluded from ``attacked`` because any submission may pass them.
     config : str
-        ``"small"`` or ``"full"``.
+        A key of :data:`CONFIGS`: ``"small"``, ``"full"`` or ``"budget"``.
     needs_mnist : bool
         Skipped (with the reason) when ``NNGRADE_MNIST_DIR`` is not set.
     runs : int

@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from submissions import REFERENCE_DIR, reference_source
+
+from hostile.kit import CONFIGS, Context, Entry
 from nngrade.cli import main as nngrade
 from nngrade.engine.fixture_store import fixtures_dir
 from nngrade.render import validate_report
 from nngrade.sandbox import probe_isolation
-from submissions import REFERENCE_DIR, reference_source
-
-from hostile.kit import FULL_CONFIG, SMALL_CONFIG, Context, Entry
 
 #: Generous "did not hang" deadline of one grading run (seconds).
 DEADLINE = 240.0
@@ -99,7 +99,7 @@ def grade_in_subprocess(entry: Entry, context: Context, level: str | None) -> Ou
     """Build ``entry`` in ``context``, grade it with the CLI in a child process, and return the validated report."""
     submission = entry.build(context)
     config = context.root / f"{entry.config}.toml"
-    config.write_text(SMALL_CONFIG if entry.config == "small" else FULL_CONFIG)
+    config.write_text(CONFIGS[entry.config])
     arguments = ["grade", str(submission), "--format", "json", "-o", str(context.output), "--config", str(config)]
     env = dict(os.environ)
     if entry.needs_mnist:

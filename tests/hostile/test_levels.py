@@ -8,13 +8,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from submissions import REFERENCE_DIR
+
+from hostile.catalogue import landlock_available, mnist_dir
 from nngrade.engine.grading import grade
 from nngrade.render import validate_report
 from nngrade.sandbox import probe_isolation
 from nngrade.sandbox.host.levels import LEVELS
-from submissions import REFERENCE_DIR
-
-from hostile.catalogue import landlock_available, mnist_dir
 
 
 def _available(level: str) -> str | None:
@@ -32,7 +32,7 @@ def test_reference_scores_full_marks_at_every_level(level, monkeypatch, tmp_path
         pytest.skip(reason)
     monkeypatch.setenv("NNGRADE_SANDBOX", level)
     data = mnist_dir() or str(tmp_path)  # an empty folder: MNIST "not run"
-    report = grade(REFERENCE_DIR, mnist_dir=data)
+    report = grade(REFERENCE_DIR, data_dir=data)
     validate_report(report.to_dict())
     assert report.environment["sandbox"]["level"] == level
     lost = {c.id: c.message[:300] for c in report.checks

@@ -7,6 +7,7 @@ import stat
 
 import pytest
 from click.testing import CliRunner
+
 from nngrade.cli import main
 from nngrade.engine import fsutil
 from nngrade.engine.fsutil import UnsafePathError, write_atomically

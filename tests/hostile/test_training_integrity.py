@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from nngrade import reference
 from nngrade.assignments.nn_from_scratch.maths import backprop
 from nngrade.assignments.nn_from_scratch.maths.evaluate import (

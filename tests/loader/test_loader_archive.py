@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from nngrade.loader import archive, load_submission
 from nngrade.loader.archive import safe_member_parts
 

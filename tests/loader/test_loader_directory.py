@@ -6,7 +6,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 from nngrade.loader import common, directory, load_submission
 
 from ._support import API_SOURCE, import_names, listing, write_notebook

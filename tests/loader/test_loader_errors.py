@@ -5,6 +5,7 @@ import os
 
 import nbformat
 import pytest
+
 from nngrade.loader import LoadedSubmission, common, load_submission
 from nngrade.results import SubmissionInfo
 

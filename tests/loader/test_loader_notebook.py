@@ -215,3 +215,55 @@ def test_notebook_code_is_not_run(src, workdir, tmp_path):
     path = write_notebook(src / "hw.ipynb", [("code", f"open({str(marker)!r}, 'w').close()")])
     assert load_submission(path, workdir).ok
     assert not marker.exists()
+
+
+def test_reading_a_notebook_of_shell_lines_does_not_retokenise_what_came_before(src, workdir, monkeypatch):
+    # 200 KB of shell and magic lines used to be re-tokenised from the cell start before each line
+    # (quadratic: 4,000 lines took 103 s). Count the source lines any tokenizer reads instead of timing.
+    import tokenize
+
+    read = {"lines": 0}
+    real = tokenize.generate_tokens
+
+    def counting(readline):
+        def counted():
+            read["lines"] += 1
+            return readline()
+        return real(counted)
+
+    monkeypatch.setattr(tokenize, "generate_tokens", counting)
+    lines = [f"!echo {i} 'quoted" if i % 2 else f"%time x = {i}" for i in range(6000)]
+    body = "\n".join(lines)
+    assert len(body) > 60_000
+    path = write_notebook(src / "shell.ipynb", [("code", body), ("code", body), ("code", body),
+                                                ("code", API_SOURCE)])
+
+    loaded = load_submission(path, workdir)
+
+    assert loaded.ok, loaded.info.error
+    assert read["lines"] <= 4 * len(lines)
+    assert sum("dropped" in w for w in loaded.info.warnings) >= 49  # capped list, all dropped
+    assert import_names(loaded, "m.Sigmoid.__name__") == "Sigmoid"
+
+
+def test_escape_like_lines_inside_an_open_string_or_bracket_are_kept(src, workdir):
+    cell = ('doc = """\n!not a shell line\n%not a magic\n"""\nvalues = [\n    7\n'
+            '% 3\n]\nescaped = "a \\\\" # quote\n!ls\npath = "x\\\n!still string"\n')
+    path = write_notebook(src / "strings.ipynb", [("code", cell)])
+
+    loaded = load_submission(path, workdir)
+
+    text = module_text(loaded)
+    assert "\n!not a shell line\n%not a magic\n" in text
+    assert loaded.info.warnings == ["cell 1, line 10: dropped shell command `!ls`"], loaded.info.warnings
+
+
+def test_a_notebook_that_reads_too_long_is_refused_with_a_message(src, workdir, monkeypatch):
+    from nngrade.loader import notebook
+
+    monkeypatch.setattr(notebook, "CONVERSION_BUDGET", -1.0)
+    path = write_notebook(src / "slow.ipynb", [("code", API_SOURCE)])
+
+    loaded = load_submission(path, workdir)
+
+    assert not loaded.ok and "took longer than" in loaded.info.error and "cell 1" in loaded.info.error

@@ -80,7 +80,7 @@ def test_loading_never_runs_the_code(src, workdir, tmp_path):
 def test_syntax_error_names_file_line_and_text(src, workdir):
     lines = [f"x{i} = {i}" for i in range(11)] + ["    W += lr * dW)"]
     path = src / "submission.py"
-    path.write_text("def step(W, dW, lr):\n" + "\n".join("    " + l for l in lines[:10]) + "\n" + lines[11] + "\n")
+    path.write_text("def step(W, dW, lr):\n" + "\n".join("    " + line for line in lines[:10]) + "\n" + lines[11] + "\n")
 
     loaded = load_submission(path, workdir)
 

@@ -6,23 +6,10 @@ a black-box function, so they check it rather than restate it.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-# This folder has the same name as the ``reference`` package. tests/conftest.py
-# puts tests/ first on sys.path, where this folder (no __init__.py) would be
-# imported as an empty namespace package ``reference`` when pytest runs from its
-# console script. Putting the project root first makes ``import reference``
-# find the real package.
-ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [ROOT]:
-    sys.path.insert(0, ROOT)
-if getattr(sys.modules.get("reference"), "__file__", "") is None:
-    del sys.modules["reference"]
 
 #: Central-difference step for float64.
 EPS = 1e-6

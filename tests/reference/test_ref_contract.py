@@ -1,9 +1,10 @@
 """The data contract: dtypes, untouched inputs, cached state, parameters, step and init."""
 from __future__ import annotations
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 
 def layer_calls(rng, dtype):

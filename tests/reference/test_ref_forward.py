@@ -1,9 +1,10 @@
 """Forward values of every layer and loss against direct NumPy formulas (moderate inputs)."""
 from __future__ import annotations
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 SHAPES = [(5, 3), (3, 3)]
 

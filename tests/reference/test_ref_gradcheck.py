@@ -6,9 +6,10 @@ which is where a missing ``keepdims`` or a transposed product goes unnoticed.
 """
 from __future__ import annotations
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 # (n, features): non-square, and square (n == features).
 SHAPES = [(5, 3), (5, 4), (3, 3), (4, 4)]

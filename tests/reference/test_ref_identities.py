@@ -11,9 +11,10 @@ import contextlib
 import math
 import warnings
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 #: The documented cost of a zero probability on the true class: -log(1e-12).
 CE_ZERO_COST = 27.631021115928547

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 ENV_VAR = "NNGRADE_MNIST_DIR"
 FLOOR = 0.88

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from nngrade import reference, student_template
 from nngrade.authoring.template import (
     TemplateError,
@@ -272,6 +273,7 @@ def test_shipped_template_states_no_formula_of_a_code_part():
 
 def test_template_build_cli_writes_the_chosen_level(tmp_path):
     from click.testing import CliRunner
+
     from nngrade.cli import main
 
     result = CliRunner().invoke(main, ["template", "build", "--hints", "code", "--out", str(tmp_path)])

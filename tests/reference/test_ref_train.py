@@ -1,9 +1,10 @@
 """train(): the shuffling and batching convention, the returned history, and the updates."""
 from __future__ import annotations
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 
 class Recorder:

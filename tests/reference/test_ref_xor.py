@@ -5,9 +5,10 @@ is then passed to ``train``. Full batch (``batch_size=4``), 500 epochs.
 """
 from __future__ import annotations
 
-import nngrade.reference as R
 import numpy as np
 import pytest
+
+import nngrade.reference as R
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 LABELS = np.array([0, 1, 1, 0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nngrade.results import CheckResult, Diagnosis, Report, SubmissionInfo
 
 #: An expected value only the hidden check knows; must never reach students.

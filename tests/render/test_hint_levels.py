@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from corpus.broken import BROKEN
 from corpus.harness import FAST_CONFIG, grade_broken
+
 from nngrade.diagnoses import load_catalogue
 from nngrade.render import FeedbackSettings, render, render_gradescope, render_prairielearn
 from nngrade.render.html import render_feedback_page

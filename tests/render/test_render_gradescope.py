@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from nngrade.render.gradescope import gradescope_stdout, render_gradescope
 from nngrade.results import CheckResult, SubmissionInfo
 

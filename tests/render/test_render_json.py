@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from nngrade.render.json_report import render_json, report_dict
 from nngrade.render.validate import ReportValidationError, validate_report
 from nngrade.results import Report

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from nngrade.render.prairielearn import pl_score, render_prairielearn
 from nngrade.results import CheckResult, SubmissionInfo
 

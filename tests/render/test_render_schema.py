@@ -5,6 +5,7 @@ import copy
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from nngrade.render.validate import (
     ReportValidationError,
     format_path,

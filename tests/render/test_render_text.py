@@ -90,10 +90,12 @@ def test_submission_error_is_at_the_top(report_factory):
     ]
 
 
-def test_sandbox_notes_are_listed(report):
+def test_sandbox_notes_are_listed_only_for_the_instructor_in_verbose_text(report):
     report.environment["sandbox"] = {"level": "rlimits", "features": {}, "notes": ["bwrap not installed"]}
-    lines = render_text(report).splitlines()
+    lines = render_text(report, verbose=True).splitlines()
     assert lines[2:4] == ["Sandbox: rlimits", "  note: bwrap not installed"]
+    assert "bwrap not installed" not in render_text(report)
+    assert "bwrap not installed" not in render_text(report, student_view=True, verbose=True)
 
 
 def test_captured_output_is_truncated(report):

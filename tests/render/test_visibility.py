@@ -4,6 +4,7 @@ from __future__ import annotations
 import tempfile
 
 import pytest
+
 from nngrade.engine.config import ConfigError, load_config
 from nngrade.engine.grading import grade
 from nngrade.render import FeedbackSettings, render_gradescope, render_prairielearn
@@ -105,6 +106,7 @@ def test_platforms_carry_pictures_of_public_checks_only():
     from pathlib import Path
 
     from jsonschema import Draft202012Validator
+
     from nngrade.render.images import check_images
 
     report = _xor_report()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from nngrade.sandbox import Limits, WorkerSession, probe_isolation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for sandbox_support

@@ -6,17 +6,20 @@ the session's call deadline.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
-import nngrade
 import pytest
+from sandbox_support import FAST, KIT, write_submission
+
+import nngrade
 from nngrade.sandbox import SandboxUnavailable, WorkerSession, probe_isolation
 from nngrade.sandbox.host.isolation import FEATURE_NAMES
 from nngrade.sandbox.host.levels import LEVELS
 from nngrade.sandbox.host.views import landlock_rules, readable_except
 from nngrade.sandbox.inside import confine
-from sandbox_support import FAST, KIT, write_submission
 
 KIT_ROOT = Path(nngrade.__file__).resolve().parent.parent
 
@@ -200,11 +203,22 @@ def test_seccomp_filters_are_refused_on_unknown_machines(monkeypatch):
         confine.install_seccomp("confined")
 
 
-def test_a_hidden_path_inside_an_allowed_directory_is_split_out(tmp_path, monkeypatch, landlock_isolation):
-    shared = tmp_path / "shared"
+@pytest.fixture
+def traversable_dir():
+    """A folder the slot uid can reach (pytest's tmp_path may sit in a 0700 folder of root's)."""
+    folder = Path(tempfile.mkdtemp(prefix="nngrade-shared-", dir="/tmp"))
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_hidden_path_inside_an_allowed_directory_is_split_out(tmp_path, traversable_dir, monkeypatch,
+                                                                landlock_isolation):
+    shared = traversable_dir / "shared"
     (shared / "fixtures").mkdir(parents=True)
     (shared / "fixtures" / "secret.npz").write_text("hidden")
     (shared / "public.txt").write_text("visible")
+    os.chmod(shared / "public.txt", 0o644)
     os.symlink(shared / "fixtures", shared / "alias")
     monkeypatch.setenv("NNGRADE_FIXTURES_DIR", str(shared / "fixtures"))
     hidden = (str((shared / "fixtures").resolve()),)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from nngrade.sandbox import (
     Limits,
     StaleReference,

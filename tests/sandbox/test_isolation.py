@@ -5,9 +5,16 @@ import os
 import socket
 from pathlib import Path
 
-import nngrade
 import numpy as np
 import pytest
+from sandbox_support import (
+    CORRECT_NN,
+    FAST,
+    KIT,  # noqa: F401
+    write_submission,
+)
+
+import nngrade
 from nngrade.assignments.nn_from_scratch.training.worker_calls import train_steps
 from nngrade.sandbox import (
     Limits,
@@ -20,12 +27,6 @@ from nngrade.sandbox import (
 from nngrade.sandbox.host.isolation import FEATURE_NAMES
 from nngrade.sandbox.host.views import filesystem_args, kit_paths
 from nngrade.sandbox.host.workspace import processes_of_uid
-from sandbox_support import (
-    CORRECT_NN,
-    FAST,
-    KIT,  # noqa: F401
-    write_submission,
-)
 
 KIT_ROOT = Path(nngrade.__file__).resolve().parent.parent
 

@@ -10,6 +10,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+
 from nngrade.sandbox.inside import protocol
 from nngrade.sandbox.inside.protocol import ProtocolError, Ref, UnsupportedValue
 

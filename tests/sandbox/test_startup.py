@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from sandbox_support import FAST, KIT, write_submission
+
 from nngrade.engine import startup
 from nngrade.sandbox import (
     Isolation,
@@ -9,7 +11,6 @@ from nngrade.sandbox import (
     WorkerSession,
     probe_isolation,
 )
-from sandbox_support import FAST, KIT, write_submission
 
 MARKED = '''
 import pathlib

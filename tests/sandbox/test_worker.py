@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nngrade.sandbox
 import numpy as np
 import pytest
+from sandbox_support import CORRECT_NN, FAST
+
+import nngrade.sandbox
 from nngrade.assignments.nn_from_scratch.training.worker_calls import train_steps
 from nngrade.sandbox import (
     Limits,
@@ -20,7 +22,6 @@ from nngrade.sandbox import (
     UnsupportedValue,
     WorkerCrashed,
 )
-from sandbox_support import CORRECT_NN, FAST
 
 
 def load_locally(path):

@@ -52,7 +52,7 @@ def _load_mnist(options):
 
 
 FAMILIES = ("api", "forward", "jacobians", "gradients", "init", "xor", "mnist")
-DIAGNOSIS_FAMILIES = ("sign", "sigmoid", "softmax", "losses", "backprop", "init")
+DIAGNOSIS_FAMILIES = ("sign", "sigmoid", "softmax", "losses", "backprop", "init", "composition")
 
 ASSIGNMENT = Assignment(
     package=_HERE,
@@ -66,6 +66,6 @@ ASSIGNMENT = Assignment(
     config_numbers=CONFIG_NUMBERS,
     validate_config=validate_config,
     resources={"mnist": Resource(load=_load_mnist, groups=("mnist",))},
-    worker_plugins=("worker_training.py",),
+    worker_plugins=("worker_training.py", "worker_stand_ins.py"),
     figures=f"{_HERE}.figures",
 )

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.render.figures import (
     BLUE,
     CURVE_MARGINS,

@@ -13,11 +13,11 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
+
 from nngrade.sandbox.host.errors import (
     ProtocolError,
     SandboxUnavailable,
@@ -85,13 +85,20 @@ class _Exited(Exception):
     pass
 
 
+def exit_signal(returncode: int | None, level: str) -> int:
+    """The signal that ended the worker (0: none, or unknown)."""
+    if returncode is None:
+        return 0
+    if level == "bwrap" and returncode > 128:
+        return returncode - 128  # bubblewrap reports a signal as 128 + its number
+    return -returncode if returncode < 0 else 0
+
+
 def describe_exit(returncode: int | None, level: str) -> str:
     """Explain how the worker ended, e.g. ``"the worker died with SIGSEGV (...)"``."""
     if returncode is None:
         return "the worker stopped answering"
-    signum = -returncode if returncode < 0 else 0
-    if level == "bwrap" and returncode > 128:
-        signum = returncode - 128  # bubblewrap reports a signal as 128 + its number
+    signum = exit_signal(returncode, level)
     if signum:
         try:
             name = signal.Signals(signum).name
@@ -134,7 +141,7 @@ class WorkerProcess:
         self.output_fd, output_write = os.pipe2(os.O_CLOEXEC)
         paths = LaunchPaths(staging.worker_dir, staging.submission_dir, self.scratch)
         inner = isolation.implementation.inner_paths(paths)
-        program = [sys.executable, "-I", "-B", "-u", str(inner.worker_dir / "worker.py"),
+        program = [isolation.interpreter.executable, "-I", "-B", "-u", str(inner.worker_dir / "worker.py"),
                    str(request_read), str(reply_write), str(inner.submission_dir), entry]
         plan = isolation.launch_plan(paths, program, limits, account)
         self.popen: subprocess.Popen | None = None
@@ -186,7 +193,8 @@ class WorkerProcess:
             exited = self._wait_exit(0.2 if isinstance(exc, protocol.ProtocolError) else 2.0)
             self.close()
             if exited:
-                raise WorkerCrashed(describe_exit(self.returncode, self.isolation.level)) from None
+                raise WorkerCrashed(describe_exit(self.returncode, self.isolation.level),
+                                    exit_signal(self.returncode, self.isolation.level)) from None
             if isinstance(exc, protocol.ProtocolError):
                 raise ProtocolError(f"malformed reply from the worker: {exc}") from None
             raise WorkerCrashed("the worker closed its reply channel") from None

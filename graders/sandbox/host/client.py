@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from nngrade.sandbox.host.channel import OutputCapture, WorkerProcess
 from nngrade.sandbox.host.errors import (
     ProtocolError,
@@ -287,6 +288,7 @@ class WorkerSession:
         except protocol.UnsupportedValue as exc:
             raise TypeError(f"cannot send this value to the worker: {exc}") from None
         timeout = self._timeout if self._timeout is not None else self.limits.call_timeout
+        header["call_timeout"] = float(timeout)  # the first request imports: a notebook's cells share this time
         try:
             reply, arrays = worker.request(header, blobs, timeout)
         except WorkerTimeout as exc:

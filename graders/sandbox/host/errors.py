@@ -51,7 +51,28 @@ class WorkerTimeout(SandboxError):
 
 
 class WorkerCrashed(SandboxError):
-    """The worker exited or was killed by a signal while serving a call."""
+    """The worker exited or was killed by a signal while serving a call.
+
+    Parameters
+    ----------
+    message : str
+    signal : int
+        The signal that ended the worker (0 when it exited or the cause is unknown).
+    """
+
+    #: Signals that come from outside the worker (the host's OOM killer, an operator, another process of
+    #: the machine): the grader retries the call on a fresh worker, then reports an infrastructure error,
+    #: never the student's fault. A submission that sends one to itself earns nothing either way.
+    EXTERNAL = (9, 1, 2, 15)  # SIGKILL, SIGHUP, SIGINT, SIGTERM
+
+    def __init__(self, message: str, signal: int = 0) -> None:
+        super().__init__(message)
+        self.signal = int(signal)
+
+    @property
+    def from_outside(self) -> bool:
+        """Whether the worker was killed by a signal the submission is not charged for (see :attr:`EXTERNAL`)."""
+        return self.signal in self.EXTERNAL
 
 
 class ProtocolError(SandboxError, _protocol.ProtocolError):

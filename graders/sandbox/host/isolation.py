@@ -33,6 +33,7 @@ import sys
 from dataclasses import asdict, dataclass, field, replace
 
 from nngrade.sandbox.host.errors import SandboxUnavailable
+from nngrade.sandbox.host.interpreter import OWN, Interpreter, reachable_copy, unreachable_by_others
 from nngrade.sandbox.host.levels import LEVELS, LaunchPaths, LaunchPlan, Level
 from nngrade.sandbox.host.workspace import (
     PROBE_UID,
@@ -44,6 +45,8 @@ from nngrade.sandbox.host.workspace import (
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 MODES = ("best-effort", "strict", "off")
 ENV_LEVEL = "NNGRADE_SANDBOX"
+#: Set to 1 to let a root grader fall back to a root worker when no level can drop privileges.
+ENV_ALLOW_ROOT = "NNGRADE_ALLOW_ROOT_WORKER"
 PROBE_TIMEOUT = 60.0
 FEATURE_NAMES = (
     "namespaces", "pid_namespace", "landlock", "seccomp", "network_isolated", "readonly_fs",
@@ -131,6 +134,9 @@ class Isolation:
         Whether workers run as a reserved unprivileged uid.
     extra_readonly : tuple of str
         Extra host directories shown read-only (bwrap level).
+    interpreter : Interpreter
+        The Python the launcher and the worker run: the grader's own, or a
+        copy the unprivileged uid can reach (see ``interpreter.py``).
     """
 
     level: str
@@ -139,6 +145,7 @@ class Isolation:
     notes: list[str]
     drop_privileges: bool
     extra_readonly: tuple[str, ...] = field(default=())
+    interpreter: Interpreter = field(default=OWN)
 
     @property
     def implementation(self) -> Level:
@@ -241,7 +248,10 @@ def first_candidate(mode: str = "best-effort", level: str | None = None) -> Isol
     for name in _candidates(mode, level):
         implementation = LEVELS[name]
         if not implementation.unavailable_reason():
-            return Isolation(name, mode, {}, [], _privilege_choices(implementation)[0])
+            drop = _privilege_choices(implementation)[0]
+            if drop and name != "bwrap" and unreachable_by_others(sys.executable):
+                return None  # the probe will run the worker from a copy of the interpreter
+            return Isolation(name, mode, {}, [], drop)
     return None
 
 
@@ -249,7 +259,10 @@ def _candidates(mode: str, cap: str | None) -> list[str]:
     names = list(LEVELS)
     if mode == "off":
         cap = "off"
-    return names[names.index(cap):] if cap else [n for n in names if n != "off"]
+    if cap == "off":
+        return ["off"]
+    # "off" is never a fallback: it has no isolation and, for a root grader, runs the worker as root.
+    return [n for n in (names[names.index(cap):] if cap else names) if n != "off"]
 
 
 def _probe(mode: str, cap: str | None) -> Isolation:
@@ -267,16 +280,48 @@ def _probe(mode: str, cap: str | None) -> Isolation:
         for drop in _privilege_choices(implementation):
             isolation = Isolation(name, mode, {}, [], drop)
             error = _try_trivial_worker(isolation)
+            if error is not None and drop:
+                isolation, error = _with_reachable_interpreter(isolation, error)
             if error is None:
                 isolation.features = {f: bool(implementation.features(drop).get(f)) for f in FEATURE_NAMES}
                 isolation.notes = notes + implementation.notes(drop)
+                if isolation.interpreter != OWN:
+                    isolation.notes.append(
+                        f"The worker runs from a read-only copy of the interpreter and NumPy in "
+                        f"{isolation.interpreter.dirs[0]}, since the unprivileged uid cannot reach "
+                        f"{unreachable_by_others(sys.executable)}.")
                 if mode == "strict" and not is_confining(isolation.features):
                     raise SandboxUnavailable(
                         "strict sandbox mode needs namespace isolation or Landlock with seccomp: "
                         + " ".join(isolation.notes))
                 return isolation
             notes.append(error)
+    if os.geteuid() == 0 and not root_worker_allowed() and mode != "off":
+        notes.append(f"The worker never runs as root unless {ENV_ALLOW_ROOT}=1 allows it; install Python "
+                     "where other users can read it (not under /root), or install bubblewrap.")
     raise SandboxUnavailable("no sandbox level could start a worker: " + " ".join(notes))
+
+
+def root_worker_allowed() -> bool:
+    """Whether the instructor allowed a root worker (``NNGRADE_ALLOW_ROOT_WORKER=1``)."""
+    return os.environ.get(ENV_ALLOW_ROOT, "").strip().lower() in ("1", "true", "yes")
+
+
+def _with_reachable_interpreter(isolation: Isolation, error: str) -> tuple[Isolation, str | None]:
+    """Retry a failed unprivileged trial from a copy of the interpreter, when the uid cannot reach ours."""
+    blocked = unreachable_by_others(sys.executable)
+    if blocked is None or isolation.level == "bwrap":
+        return isolation, error
+    try:
+        copied = replace(isolation, interpreter=reachable_copy())
+    except OSError as exc:
+        return isolation, f"{error} The unprivileged uid cannot reach the interpreter ({blocked} is not " \
+                          f"searchable by others) and no copy could be made: {exc}."
+    retry = _try_trivial_worker(copied)
+    if retry is not None:
+        return isolation, f"{error} {retry}"
+    copied.notes = []  # filled in by the caller
+    return copied, None
 
 
 def is_confining(features: dict[str, bool]) -> bool:
@@ -285,9 +330,10 @@ def is_confining(features: dict[str, bool]) -> bool:
 
 
 def _privilege_choices(implementation: Level) -> list[bool]:
+    """Drop to the unprivileged uid whenever the grader is root; run as root only when explicitly allowed."""
     if os.geteuid() != 0 or not implementation.can_drop_privileges:
         return [False]
-    return [True, False]
+    return [True, False] if root_worker_allowed() else [True]
 
 
 def _try_trivial_worker(isolation: Isolation) -> str | None:
@@ -299,7 +345,7 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
             os.chown(scratch, PROBE_UID, PROBE_UID)
         paths = LaunchPaths(staging.worker_dir, staging.submission_dir, scratch)
         marker = "nngrade-probe-ok"
-        program = [sys.executable, "-I", "-B", "-c",
+        program = [isolation.interpreter.executable, "-I", "-B", "-c",
                    f"import numpy, os; print({marker!r}, os.getuid())"]
         try:
             plan = isolation.launch_plan(paths, program, Limits(), None, uid=PROBE_UID)
@@ -322,6 +368,6 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
 
 
 __all__ = [
-    "ENV_LEVEL", "FEATURE_NAMES", "Isolation", "LaunchPaths", "LaunchPlan", "Limits", "MODES",
-    "first_candidate", "harden_grader_process", "probe_isolation",
+    "ENV_ALLOW_ROOT", "ENV_LEVEL", "FEATURE_NAMES", "Isolation", "LaunchPaths", "LaunchPlan", "Limits", "MODES",
+    "first_candidate", "harden_grader_process", "probe_isolation", "root_worker_allowed",
 ]

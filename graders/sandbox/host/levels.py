@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +58,14 @@ def worker_env(home: str) -> dict[str, str]:
     }
 
 
-def launcher_argv(worker_dir: Path, spec: dict, program: list[str]) -> list[str]:
-    return [sys.executable, "-I", "-B", str(worker_dir / "launcher.py"), json.dumps(spec), *program]
+def launcher_argv(isolation, worker_dir: Path, spec: dict, program: list[str]) -> list[str]:
+    return [isolation.interpreter.executable, "-I", "-B", str(worker_dir / "launcher.py"), json.dumps(spec),
+            *program]
+
+
+def host_env(isolation, home: str, **extra: str) -> dict[str, str]:
+    """:func:`worker_env` plus what the interpreter needs (the library path of a copy)."""
+    return dict(worker_env(home), **dict(isolation.interpreter.env), **extra)
 
 
 class Level:
@@ -93,8 +98,8 @@ def _privilege_notes(drop: bool) -> list[str]:
         return [f"The worker runs as an unprivileged uid ({BASE_UID}+slot) with no capabilities; "
                 "every process of that uid is killed when the worker ends."]
     if os.geteuid() == 0:
-        return ["The worker runs as root: RLIMIT_NPROC does not bind it, and processes it leaves "
-                "behind (e.g. setsid daemons) cannot be swept by uid."]
+        return ["The worker runs as root, as allowed by NNGRADE_ALLOW_ROOT_WORKER: RLIMIT_NPROC does not "
+                "bind it, and processes it leaves behind (e.g. setsid daemons) cannot be swept by uid."]
     return ["The worker runs as the grader's own uid: RLIMIT_NPROC counts the grader's "
             "processes too, and leftover processes cannot be swept by uid."]
 
@@ -139,8 +144,9 @@ class BwrapLevel(Level):
             "The worker runs in a user namespace as the grader's uid; RLIMIT_NPROC counts "
             "the grader's own processes too."]
         if self.seccomp_profile is not None:
-            notes.append("A seccomp filter forbids user namespaces, mounts, ptrace, io_uring, bpf and "
-                         "other kernel interfaces the assignment never needs.")
+            notes.append("A seccomp filter forbids user namespaces, mounts, ptrace, io_uring, bpf, file "
+                         "metadata changes (chmod, chown, utime, xattrs), inotify, SysV IPC and other "
+                         "kernel interfaces the assignment never needs.")
         elif os.geteuid() == 0:
             notes.append(f"Student code can still create user namespaces "
                          f"({confine.seccomp_unavailable_reason()}).")
@@ -171,7 +177,7 @@ class BwrapLevel(Level):
                  "--ro-bind", str(paths.submission_dir), str(inner.submission_dir),
                  "--chdir", str(inner.scratch), "--"]
         spec = dict(spec, seccomp=self.seccomp_profile)
-        argv = args + launcher_argv(inner.worker_dir, spec, program)
+        argv = args + launcher_argv(isolation, inner.worker_dir, spec, program)
         return LaunchPlan(argv, worker_env("/nonexistent"), str(paths.scratch))
 
 
@@ -207,42 +213,47 @@ class LandlockLevel(Level):
             "directory (HOME, TMPDIR); the grading kit, the fixtures, /proc, /tmp and any results "
             "directory are outside its allow-list.",
             "A seccomp filter forbids sockets (no network), new processes (threads still work), execve, "
-            "setsid/setpgid, ptrace and process_vm_*, signals to other processes, namespaces and mounts.",
+            "setsid/setpgid, ptrace and process_vm_*, signals to other processes, namespaces, mounts, "
+            "file metadata changes (chmod, chown, utime, xattrs), inotify and SysV IPC.",
             "No pid namespace: process ids of the host are visible, though /proc cannot be read.",
         ]
         if self.abi < 6:
             notes.append(f"Landlock ABI {self.abi} < 6: signals and abstract unix sockets are not "
                          "scoped by Landlock (seccomp still forbids sending signals and creating sockets).")
-        if drop:
-            return notes + _privilege_notes(drop)
-        who = "root (without capabilities)" if os.geteuid() == 0 else "the grader's own uid"
-        return notes + [f"The worker runs as {who}, since the unprivileged uid cannot reach the "
-                        "interpreter; the seccomp filter still keeps it from starting processes or "
-                        "signalling the grader, and Landlock from touching files outside its allow-list."]
+        return notes + _privilege_notes(drop)
 
     def launch_plan(self, isolation, paths, program, limits, spec) -> LaunchPlan:
         rules = landlock_rules(paths.worker_dir, paths.submission_dir, paths.scratch,
-                               isolation.extra_readonly)
+                               isolation.extra_readonly, isolation.interpreter.dirs)
         spec = dict(spec, landlock=rules, seccomp="confined")
-        env = dict(worker_env(str(paths.scratch)), **{DENY_EXEC_VARIABLE: "1"})
-        return LaunchPlan(launcher_argv(paths.worker_dir, spec, program), env, str(paths.scratch))
+        env = host_env(isolation, str(paths.scratch), **{DENY_EXEC_VARIABLE: "1"})
+        return LaunchPlan(launcher_argv(isolation, paths.worker_dir, spec, program), env, str(paths.scratch))
 
 
 class RlimitsLevel(Level):
     name = "rlimits"
     can_drop_privileges = True
 
+    @property
+    def seccomp_profile(self) -> str | None:
+        return None if confine.seccomp_unavailable_reason() else "namespaces"
+
     def features(self, drop: bool) -> dict[str, bool]:
-        return {"uid_dropped": drop, "rlimits": True, "no_new_privs": True,
-                "env_scrubbed": True, "new_session": True}
+        filtered = self.seccomp_profile is not None
+        return {"uid_dropped": drop, "rlimits": True, "no_new_privs": True, "seccomp": filtered,
+                "userns_blocked": filtered, "env_scrubbed": True, "new_session": True}
 
     def notes(self, drop: bool) -> list[str]:
-        return ["No namespaces: student code can read any file its uid can read (including "
-                "the grading kit) and can use the network."] + _privilege_notes(drop)
+        notes = ["No namespaces: student code can read any file its uid can read and can use the network; "
+                 "keep the grading kit readable by root only (see docs/SANDBOX.md)."]
+        if self.seccomp_profile is not None:
+            notes.append("A seccomp filter forbids user namespaces, mounts, ptrace, file metadata changes, "
+                         "inotify and SysV IPC.")
+        return notes + _privilege_notes(drop)
 
     def launch_plan(self, isolation, paths, program, limits, spec) -> LaunchPlan:
-        argv = launcher_argv(paths.worker_dir, spec, program)
-        return LaunchPlan(argv, worker_env(str(paths.scratch)), str(paths.scratch))
+        argv = launcher_argv(isolation, paths.worker_dir, dict(spec, seccomp=self.seccomp_profile), program)
+        return LaunchPlan(argv, host_env(isolation, str(paths.scratch)), str(paths.scratch))
 
 
 class OffLevel(Level):
@@ -255,7 +266,7 @@ class OffLevel(Level):
         return ["No isolation and no resource limits (debugging only)."]
 
     def launch_plan(self, isolation, paths, program, limits, spec) -> LaunchPlan:
-        return LaunchPlan(list(program), worker_env(str(paths.scratch)), str(paths.scratch))
+        return LaunchPlan(list(program), host_env(isolation, str(paths.scratch)), str(paths.scratch))
 
 
 #: Levels, strongest first.

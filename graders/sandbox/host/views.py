@@ -10,16 +10,24 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 #: Top-level system directories shown inside the bwrap sandbox.
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin")
-#: Packages of the grading kit that student code must never see.
-KIT_PACKAGES = ("graders", "reference", "student_template", "fixtures")
+#: Packages of the grading kit that student code must never see (each may live in its own folder).
+KIT_PACKAGES = ("nngrade", "nngrade.reference", "nngrade.student_template", "nngrade.fixtures")
+#: The kit's distribution: its ``direct_url.json`` names the source tree it was installed from.
+DISTRIBUTION = "nngrade"
 SOURCE_TREE_MARKERS = ("pyproject.toml", "setup.py", ".git")
+#: A folder holding these is a copy of the kit's source tree (found by :func:`_copies_under`).
+KIT_TREE_MARKERS = ("pyproject.toml", "reference", "fixtures")
+SCAN_DEPTH = 3
 #: Environment variable that moves the fixtures out of the kit (see fixture_store).
 FIXTURES_VARIABLE = "NNGRADE_FIXTURES_DIR"
 #: Devices a worker may open at the landlock level: (path, access).
@@ -34,21 +42,73 @@ def _is_inside(path: str, directory: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def kit_paths() -> tuple[str, ...]:
-    """Real paths of the grading kit's packages, and of its source tree if any."""
+    """Real paths of every copy of the grading kit this process can tell about.
+
+    The installed packages (editable or not), the source tree above them,
+    the source tree a non-editable install was made from (pip's
+    ``direct_url.json``), and copies of the source tree inside a venv's
+    prefix (``<venv>/src/...``).
+    """
     found = []
     for name in KIT_PACKAGES:
-        spec = importlib.util.find_spec(name)
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
         locations = list(spec.submodule_search_locations or []) if spec else []
         found += [os.path.realpath(location) for location in locations]
     roots = {os.path.dirname(path) for path in found}
+    source = _installed_from()
+    if source:
+        roots.add(source)
     for root in roots:
         if any(os.path.exists(os.path.join(root, m)) for m in SOURCE_TREE_MARKERS):
             found.append(root)
+    if sys.prefix != sys.base_prefix:
+        found += _copies_under(os.path.realpath(sys.prefix))
     return tuple(sorted(set(found)))
 
 
-def python_dirs() -> list[str]:
-    """Directories the interpreter and NumPy need, as given (may be symlinks)."""
+def _installed_from() -> str | None:
+    """The local folder the kit was installed from, per pip's ``direct_url.json`` (PEP 610)."""
+    try:
+        text = importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+        url = urlparse(json.loads(text or "{}").get("url", ""))
+    except (importlib.metadata.PackageNotFoundError, ValueError, AttributeError, OSError):
+        return None
+    if url.scheme != "file":
+        return None
+    path = os.path.realpath(unquote(url.path))
+    return path if os.path.isdir(path) else None
+
+
+def _copies_under(prefix: str) -> list[str]:
+    """Source trees of the kit up to :data:`SCAN_DEPTH` levels below a venv's prefix (its lib/ skipped)."""
+    copies, frontier = [], [prefix]
+    for _ in range(SCAN_DEPTH):
+        deeper = []
+        for folder in frontier:
+            try:
+                entries = [e for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+            except OSError:
+                continue
+            names = {e.name for e in entries}
+            if folder != prefix and all(m in names or os.path.isfile(os.path.join(folder, m))
+                                        for m in KIT_TREE_MARKERS):
+                copies.append(folder)
+                continue
+            deeper += [e.path for e in entries if e.name not in ("lib", "lib64", "include", "bin", "__pycache__")]
+        frontier = deeper
+    return copies
+
+
+def python_dirs(given: tuple[str, ...] = ()) -> list[str]:
+    """Directories the interpreter and NumPy need, as given (may be symlinks).
+
+    `given` replaces them (the folder of an interpreter copy, see ``interpreter.py``).
+    """
+    if given:
+        return [os.path.abspath(path) for path in given]
     numpy_spec = importlib.util.find_spec("numpy")
     numpy_dir = list(numpy_spec.submodule_search_locations)[0]
     candidates = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
@@ -144,7 +204,7 @@ def readable_except(root: str, hidden: tuple[str, ...], depth: int = 0) -> list[
         resolved first, so a link cannot smuggle a hidden path in.
     """
     if any(_is_inside(root, h) for h in hidden):
-        return []
+        return []  # see static_landlock_rules for a venv inside a hidden source tree
     if not any(_is_inside(h, root) for h in hidden):
         return [(root, "read")]
     if depth >= MAX_SPLIT_DEPTH or not os.path.isdir(root):
@@ -160,19 +220,35 @@ def readable_except(root: str, hidden: tuple[str, ...], depth: int = 0) -> list[
 
 
 @functools.lru_cache(maxsize=16)
-def static_landlock_rules(extra_readonly: tuple[str, ...], hidden: tuple[str, ...]) -> tuple:
-    """Read rules for the system directories, the Python installation and `extra_readonly`."""
-    roots = sorted({os.path.realpath(p) for p in [*SYSTEM_DIRS, *python_dirs(), *extra_readonly]})
+def static_landlock_rules(extra_readonly: tuple[str, ...], hidden: tuple[str, ...],
+                          interpreter_dirs: tuple[str, ...] = ()) -> tuple:
+    """Read rules for the system directories, the Python installation and `extra_readonly`.
+
+    A Python directory inside a hidden source tree (a venv inside the checkout)
+    stays readable: only what is hidden below it is left out, and nothing
+    else of that tree is granted.
+    """
+    python = {os.path.realpath(p) for p in python_dirs(interpreter_dirs)}
+    roots = sorted({os.path.realpath(p) for p in [*SYSTEM_DIRS, *extra_readonly]} | python)
     if "/" in roots:
         raise ValueError("refusing to let the sandbox read the whole host filesystem")
+    packages = set(kit_package_paths())
     rules: list[tuple[str, str]] = []
     for root in roots:
-        rules += readable_except(root, hidden)
+        blocking = tuple(h for h in hidden if not (root in python and root != h and _is_inside(root, h)
+                                                   and h not in packages))
+        rules += readable_except(root, blocking)
     return tuple(rules)
 
 
-def landlock_rules(worker_dir: Path, submission_dir: Path, scratch: Path,
-                   extra_readonly: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def kit_package_paths() -> tuple[str, ...]:
+    """The kit's package folders (never readable, whatever contains them)."""
+    return tuple(p for p in kit_paths() if not any(os.path.exists(os.path.join(p, m)) for m in SOURCE_TREE_MARKERS)
+                 and os.path.exists(os.path.join(p, "__init__.py")))
+
+
+def landlock_rules(worker_dir: Path, submission_dir: Path, scratch: Path, extra_readonly: tuple[str, ...] = (),
+                   interpreter_dirs: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The whole Landlock allow-list of one worker.
 
     Read: the system directories, the Python installation and NumPy, the
@@ -182,6 +258,6 @@ def landlock_rules(worker_dir: Path, submission_dir: Path, scratch: Path,
     ``/tmp`` nor any results directory is reachable.
     """
     hidden = hidden_paths()
-    rules = list(static_landlock_rules(tuple(extra_readonly), hidden))
+    rules = list(static_landlock_rules(tuple(extra_readonly), hidden, tuple(interpreter_dirs)))
     rules += [(str(worker_dir), "read"), (str(submission_dir), "read"), (str(scratch), "write")]
     return rules + list(LANDLOCK_DEVICES)

@@ -3,11 +3,14 @@
 * :class:`Staging`: a private copy of the worker programs and of the
   submission, plus a fresh scratch directory per worker.
 * :class:`SandboxAccount`: an unprivileged uid/gid reserved for one session
-  (slot locks make concurrent graders use distinct uids), and the sweep that
-  kills every process of that uid once a worker ends.
+  (slot locks in one system-wide directory, :data:`SYSTEM_LOCK_DIRS`, make
+  every grader of the host use distinct uids, whatever its TMPDIR), and the
+  sweep that kills every process of that uid and removes its IPC objects
+  once a worker ends.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import os
@@ -17,7 +20,7 @@ import signal
 import stat
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nngrade.sandbox.host.errors import SandboxUnavailable
@@ -27,7 +30,18 @@ BASE_UID = 61000
 #: uid used by the isolation probe (never swept).
 PROBE_UID = BASE_UID - 1
 MAX_SLOTS = 1000
-WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py")
+#: Slot locks: the first of these that can be used, the same for every grader on the host.
+SYSTEM_LOCK_DIRS = ("/run/nngrade/slots", "/var/lock/nngrade/slots")
+#: Where earlier versions locked slots (under their TMPDIR, most often /tmp); still honoured, for graders
+#: of those versions running on the same host.
+LEGACY_LOCK_DIR = "nngrade-slots-{euid}"
+LEGACY_TMPDIRS = ("/tmp",)
+#: SysV IPC tables: (file under /proc/sysvipc, its id column, the libc call that removes an object, its arity).
+SYSV_TABLES = (("shm", "shmid", "shmctl", 3), ("msg", "msqid", "msgctl", 3), ("sem", "semid", "semctl", 4))
+#: Folders of POSIX IPC objects (shared memory, message queues) that outlive their creator.
+POSIX_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
+IPC_RMID = 0
+WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py")
 
 
 def _copy_readonly(source: Path, target: Path) -> None:
@@ -152,13 +166,83 @@ def kill_processes_of_uid(uid: int, *, rounds: int = 200) -> int:
     return len(processes_of_uid(uid))
 
 
-def _slot_lock_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / f"nngrade-slots-{os.geteuid()}"
-    path.mkdir(mode=0o700, exist_ok=True)
+def _private_dir(path: Path) -> Path:
+    """Create `path` (mode 0700) and check it is a private directory of this user, not a symlink."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = path.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
         raise SandboxUnavailable(f"{path} is not a private directory of this user")
     return path
+
+
+def _slot_lock_dir() -> Path:
+    """The system-wide slot lock directory, the same for every grader of the host whatever its TMPDIR."""
+    problems = []
+    for candidate in SYSTEM_LOCK_DIRS:
+        try:
+            return _private_dir(Path(candidate))
+        except OSError as exc:
+            problems.append(f"{candidate}: {exc}")
+    raise SandboxUnavailable("no system-wide directory for sandbox slot locks: " + "; ".join(problems))
+
+
+def _legacy_lock_dirs() -> list[Path]:
+    found = []
+    for base in dict.fromkeys([*LEGACY_TMPDIRS, tempfile.gettempdir()]):
+        try:
+            found.append(_private_dir(Path(base) / LEGACY_LOCK_DIR.format(euid=os.geteuid())))
+        except (OSError, SandboxUnavailable):
+            pass
+    return found
+
+
+def _try_lock(path: Path) -> int | None:
+    """An exclusive lock on `path`, or None when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return None
+        raise
+    return fd
+
+
+def remove_ipc_objects(uid: int) -> int:
+    """Remove every SysV IPC object and POSIX shared-memory or queue file owned or created by `uid`.
+
+    Returns
+    -------
+    int
+        Number of objects removed.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for table, id_column, call, arity in SYSV_TABLES:
+        try:
+            with open(f"/proc/sysvipc/{table}", encoding="ascii") as handle:
+                header, *rows = [line.split() for line in handle]
+        except (OSError, ValueError):
+            continue
+        ids, uids, cuids = header.index(id_column), header.index("uid"), header.index("cuid")
+        for row in rows:
+            if uid in (int(row[uids]), int(row[cuids])):
+                arguments = (int(row[ids]), 0, IPC_RMID, 0) if arity == 4 else (int(row[ids]), IPC_RMID, None)
+                removed += getattr(libc, call)(*arguments) == 0
+    for folder in POSIX_IPC_DIRS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 @dataclass
@@ -176,6 +260,7 @@ class SandboxAccount:
     uid: int
     gid: int
     _lock_fd: int | None = None
+    _legacy_fds: list[int] = field(default_factory=list)
 
     @classmethod
     def reserve(cls, slot: int | None = None) -> SandboxAccount:
@@ -189,34 +274,38 @@ class SandboxAccount:
         SandboxUnavailable
             If every slot is taken or the lock directory is unsafe.
         """
-        lock_dir = _slot_lock_dir()
+        lock_dir, legacy = _slot_lock_dir(), _legacy_lock_dirs()
         preferred = [] if slot is None else [int(slot)]
         candidates = preferred + [n for n in range(MAX_SLOTS) if n not in preferred]
         for candidate in candidates:
             uid = BASE_UID + candidate
             if _uid_has_account(uid):
                 continue
-            fd = os.open(lock_dir / f"slot-{candidate}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(fd)
-                if exc.errno in (errno.EAGAIN, errno.EACCES):
-                    continue
-                raise
-            account = cls(candidate, uid, uid, fd)
+            fd = _try_lock(lock_dir / f"slot-{candidate}.lock")
+            if fd is None:
+                continue
+            legacy_fds = [_try_lock(folder / f"slot-{candidate}.lock") for folder in legacy]
+            if None in legacy_fds:  # a grader of an earlier version holds this slot
+                for held in [fd, *legacy_fds]:
+                    if held is not None:
+                        os.close(held)
+                continue
+            account = cls(candidate, uid, uid, fd, legacy_fds)
             account.sweep()  # leftovers of a grader that died without cleaning up
             return account
         raise SandboxUnavailable(f"all {MAX_SLOTS} sandbox slots are taken")
 
     def sweep(self) -> int:
-        """Kill every process of this account's uid; return how many survived."""
-        return kill_processes_of_uid(self.uid)
+        """Kill every process of this account's uid and remove its IPC objects; return how many processes survived."""
+        survivors = kill_processes_of_uid(self.uid)
+        remove_ipc_objects(self.uid)
+        return survivors
 
     def release(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        for fd in [self._lock_fd, *self._legacy_fds]:
+            if fd is not None:
+                os.close(fd)
+        self._lock_fd, self._legacy_fds = None, []
 
 
 def _uid_has_account(uid: int) -> bool:

@@ -39,6 +39,15 @@ SYSCALLS = {
         "process_madvise": 440, "prlimit64": 302, "sched_setaffinity": 203,
         "sched_setscheduler": 144, "sched_setparam": 142, "sched_setattr": 314, "setpriority": 141,
         "ioprio_set": 251, "fcntl": 72, "seccomp": 317,
+        # File metadata, inotify/fanotify, SysV and POSIX message-queue IPC.
+        "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+        "fchownat": 260, "utime": 132, "utimes": 235, "utimensat": 280, "futimesat": 261, "setxattr": 188,
+        "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463, "removexattr": 197, "lremovexattr": 198,
+        "fremovexattr": 199, "removexattrat": 466, "inotify_init": 253, "inotify_init1": 294,
+        "inotify_add_watch": 254, "fanotify_init": 300, "fanotify_mark": 301, "shmget": 29, "shmat": 30,
+        "shmctl": 31, "shmdt": 67, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64,
+        "semop": 65, "semctl": 66, "semtimedop": 220, "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242,
+        "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
     },
     "aarch64": {  # the generic table (asm-generic/unistd.h): no fork or vfork
         "socket": 198, "clone": 220, "clone3": 435, "execve": 221, "execveat": 281, "setsid": 157,
@@ -53,6 +62,13 @@ SYSCALLS = {
         "init_module": 105, "finit_module": 273, "delete_module": 106, "process_madvise": 440,
         "prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119, "sched_setparam": 118,
         "sched_setattr": 274, "setpriority": 140, "ioprio_set": 30, "fcntl": 25, "seccomp": 277,
+        "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
+        "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "setxattrat": 463, "removexattr": 14, "lremovexattr": 15,
+        "fremovexattr": 16, "removexattrat": 466, "inotify_init1": 26, "inotify_add_watch": 27,
+        "fanotify_init": 262, "fanotify_mark": 263, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
+        "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190, "semctl": 191,
+        "semtimedop": 192, "semop": 193, "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182,
+        "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
     },
 }
 #: AUDIT_ARCH_* value the kernel reports in ``seccomp_data.arch``.
@@ -60,7 +76,7 @@ AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 X32_SYSCALL_BIT = 0x40000000
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 
-PR_SET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_SECCOMP = 38, 21, 22
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 38, 22
 SECCOMP_MODE_FILTER = 2
 SECCOMP_GET_ACTION_AVAIL = 2
 
@@ -238,6 +254,16 @@ _DENIED_EVERYWHERE = (
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "io_uring_setup",
     "io_uring_enter", "io_uring_register", "open_by_handle_at", "kexec_load", "kexec_file_load",
     "init_module", "finit_module", "delete_module", "pidfd_getfd", "process_madvise",
+    # Landlock governs opening, creating and deleting files, not their metadata: no mode, owner, time or
+    # extended-attribute changes (a setuid bit, a grader's interpreter made unreadable), no watches.
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime", "utimes",
+    "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr", "setxattrat", "removexattr", "lremovexattr",
+    "fremovexattr", "removexattrat", "inotify_init", "inotify_init1", "inotify_add_watch", "fanotify_init",
+    "fanotify_mark",
+    # SysV IPC and POSIX message queues outlive the worker (state carried into a later grade, memory held
+    # beyond RLIMIT_AS).
+    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semctl",
+    "semtimedop", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 )
 
 
@@ -270,8 +296,9 @@ def _profile_no_exec():
     return {"execve": _deny(), "execveat": _deny()}
 
 
-#: Named filters. ``namespaces``: no user namespaces, mounts, ptrace or kernel
-#: interfaces students never need (the bwrap level). ``confined``: that, plus no
+#: Named filters. ``namespaces``: no user namespaces, mounts, ptrace, file metadata
+#: changes, inotify, SysV IPC or kernel interfaces students never need (the bwrap
+#: and rlimits levels). ``confined``: that, plus no
 #: network sockets, no new processes (threads only), no new sessions or process
 #: groups, no signals to other processes (the landlock level). ``no_exec``: no
 #: execve (stacked by the worker once it is running).
@@ -339,7 +366,3 @@ def install_seccomp(profile):
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
 
-
-def seccomp_mode():
-    """0 (none), 1 (strict) or 2 (filter): the seccomp mode of this thread."""
-    return int(_libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0))

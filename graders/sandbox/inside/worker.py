@@ -14,7 +14,7 @@ import functools
 import importlib
 import importlib.util
 import inspect
-import json  # noqa: F401  (imported before the submission can shadow it)
+import json
 import os
 import sys
 import traceback
@@ -33,13 +33,19 @@ def _load_sibling(name):
 
 
 protocol = _load_sibling("protocol")
+cells = _load_sibling("cells")
 #: Set by the landlock level: the launcher's seccomp filter had to allow execve
 #: to start this program; the worker forbids it before any student code runs.
 DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
 
 #: Files beside this one named ``plugin_*.py`` are the assignment's worker operations.
 PLUGIN_PREFIX = "plugin_"
+#: The assignment's import policy, staged beside this file by the grader when it has one.
+IMPORT_POLICY_FILE = "plugin_imports.json"
 TEXT_CAP = 8192
+#: Share of a request's timeout that running a notebook's cells may use at import.
+IMPORT_BUDGET_SHARE = 0.8
+DEFAULT_TIMEOUT = 10.0
 MAX_REQUEST_BYTES = 1 << 30
 
 
@@ -84,6 +90,59 @@ def _raised_in(exc) -> str:
         return ""
 
 
+class ImportGuard:
+    """Meta-path finder, placed first before the submission is imported, refusing the policy's modules.
+
+    ``forbidden`` names (and their submodules) are refused whoever imports them;
+    when ``allowed`` is not empty, an import made by the submission's own code
+    must name an allowed module, the standard library or one of its own
+    modules. A refusal raises ``ModuleNotFoundError``, so a submission's
+    ``try: import torch / except ImportError:`` fallback still works.
+    """
+
+    def __init__(self, forbidden, allowed, submission_dir):
+        self.forbidden = tuple(forbidden)
+        self.watched = tuple(b for b in self.forbidden if b not in sys.modules)  # not the worker's own imports
+        self.allowed = frozenset(allowed)
+        self.submission_dir = submission_dir
+        self.own = frozenset(name.partition(".")[0] for name in os.listdir(submission_dir))
+        self.stdlib = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+    def find_spec(self, name, path=None, target=None):
+        for banned in self.forbidden:
+            if name == banned or name.startswith(banned + "."):
+                raise ModuleNotFoundError(f"import of {name!r} refused: this assignment forbids {banned}", name=name)
+        top = name.partition(".")[0]
+        if self.allowed and top not in self.allowed and top not in self.stdlib and top not in self.own \
+                and self._from_submission():
+            raise ModuleNotFoundError(f"import of {name!r} refused: this assignment allows only "
+                                      f"{', '.join(sorted(self.allowed))} and the standard library", name=name)
+        return None
+
+    def _from_submission(self):
+        frame = sys._getframe(2)  # past find_spec: the import machinery, then the code asking for the import
+        while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
+                                     or str(frame.f_globals.get("__name__", "")).startswith("importlib")):
+            frame = frame.f_back
+        return frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(self.submission_dir + os.sep)
+
+    def tampered(self):
+        """Whether student code took the guard out, or holds a forbidden module anyway."""
+        return not any(finder is self for finder in sys.meta_path) or any(b in sys.modules for b in self.watched)
+
+
+def install_import_guard(submission_dir):
+    """Put the staged import policy in force (no policy file: nothing to do); returns the guard or None."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), IMPORT_POLICY_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        policy = json.load(handle)
+    guard = ImportGuard(policy.get("forbidden", ()), policy.get("allowed", ()), submission_dir)
+    sys.meta_path.insert(0, guard)
+    return guard
+
+
 class Worker:
     """State of one worker: the imported module, object table and stored arrays."""
 
@@ -93,21 +152,29 @@ class Worker:
         self.entry = entry
         self.module = None
         self.import_error = None
+        self.cell_reports = []
         self.imported = False
         self.objects = {}
         self.ids_by_identity = {}
         self.stored = {}
         self.next_id = 1
+        self.guard = None
         self.pid = os.getpid()
         for name, operation in load_plugin_operations().items():
             setattr(self, f"op_{name}", functools.partial(operation, self))
 
     # ----------------------------------------------------------------- import
-    def import_submission(self):
+    def import_submission(self, timeout=None):
         self.imported = True
+        self.guard = install_import_guard(self.submission_dir)
         sys.path.insert(0, self.submission_dir)
+        notebook = cells.cells_path(self.submission_dir, self.entry)
         try:
-            self.module = importlib.import_module(self.entry)
+            if os.path.isfile(notebook):  # a converted notebook: its cells run one by one
+                budget = IMPORT_BUDGET_SHARE * (timeout if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT)
+                self.module, self.cell_reports = cells.run_cells(notebook, self.entry, budget)
+            else:
+                self.module = importlib.import_module(self.entry)
         except BaseException as exc:  # noqa: BLE001 - SystemExit etc. are student faults
             self.import_error = describe_exception(exc, f"importing {self.entry!r} failed")
             if isinstance(exc, SyntaxError) and exc.lineno:
@@ -175,6 +242,8 @@ class Worker:
         reply = {"names": names, "python": sys.version.split()[0], "numpy": np.__version__}
         if self.import_error:
             reply["import_error"] = self.import_error
+        if self.cell_reports:
+            reply["cells"] = self.cell_reports
         return reply, "hello"
 
     def module_attribute(self, name):
@@ -238,13 +307,16 @@ class Worker:
         request_id = header.get("id")
         op = header.get("op")
         if not self.imported:
-            self.import_submission()
+            self.import_submission(header.get("call_timeout"))
         handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
         blobs = []
         try:
             if handler is None:
                 raise protocol.ProtocolError(f"unknown operation {str(op)[:40]!r}")
             value, what = handler(header, arrays)
+            if self.guard is not None and self.guard.tampered():
+                raise ImportError("your code removed the worker's import guard, which refuses the modules "
+                                  "this assignment forbids")
             part = self.encode_result(value, blobs, what or f"{op} returned")
             reply = {"id": request_id, "ok": True, "value": part}
         except BaseException as exc:  # noqa: BLE001 - report everything, keep serving

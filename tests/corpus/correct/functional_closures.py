@@ -114,7 +114,7 @@ class Network:
         return grad_out
 
     def parameters(self):
-        return [(getattr(l, p), getattr(l, "d" + p)) for l in self.layers if isinstance(l, Linear) for p in "Wb"]
+        return [(getattr(layer, p), getattr(layer, "d" + p)) for layer in self.layers if isinstance(layer, Linear) for p in "Wb"]
 
     def step(self, lr):
         for param, grad in self.parameters():

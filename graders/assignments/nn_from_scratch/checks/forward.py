@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+
+from nngrade.assignments.nn_from_scratch.fixture_build import one_hot, reference
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 from nngrade.sandbox import StudentError
 
 BOTH = ("public", "hidden")
@@ -116,14 +119,44 @@ def cross_entropy_forward(ctx):
     yours = loss.call("forward", f["probs"], f["target"])
     value = ctx.scalar(yours, call="CrossEntropyLoss().forward(probs, target)")
     ctx.observe("zero_true_class", value, float(f["loss"]), probs=f["probs"], target=f["target"])
+    judge_zero_true_class(ctx, value, f["probs"], f["target"], float(f["loss"]))
+
+
+#: Smallest accepted clip of a zero true-class probability: each such sample must cost at least -log(1e-6).
+ZERO_CLIP_FLOOR = 1e-6
+
+
+def judge_zero_true_class(ctx, value: float, probs: np.ndarray, target: np.ndarray, documented: float) -> None:
+    """A true-class probability of 0 must give a finite loss of at least ``-log(1e-6)`` per such sample.
+
+    Any clip at or below 1e-6 (1e-7 as Keras and nnfs, 1e-8, 1e-15,
+    ``np.maximum(p, 1e-300)``) passes; only a clip other than the documented
+    1e-12 earns a 0-point note, which names the clip the value implies.
+    """
+    n = probs.shape[0]
+    on_zero = (probs == 0) & (target > 0)
+    zero_mass = float(np.sum(target[on_zero]))
+    # NOTE: the known part uses only positive probabilities, so no log(0) is ever taken here.
+    known = float(-np.sum(np.where((target > 0) & (probs > 0), target * np.log(np.where(probs > 0, probs, 1.0)),
+                                   0.0)) / n)
+    floor = known + zero_mass * -np.log(ZERO_CLIP_FLOOR) / n
     if not np.isfinite(value):
         raise CheckFailed(
             f"CrossEntropyLoss().forward(probs, target) returned {value} when a probability on the true "
-            f"class is exactly 0; expected the finite value {float(f['loss']):.6g} (probabilities clipped "
-            "to [1e-12, 1]). Fix: clip probs before np.log.")
-    ctx.compare(yours, f["loss"], key="forward_zero", call="CrossEntropyLoss().forward(probs, target)",
-                quantity="the cross-entropy with a zero probability on a true class",
-                fix="clip probabilities to [1e-12, 1] before the log, as docs/API.md specifies.")
+            f"class is exactly 0; expected a finite value (the documented clip to [1e-12, 1] gives "
+            f"{documented:.6g}). Fix: clip probs before np.log, e.g. np.clip(probs, 1e-12, 1.0).")
+    if value < floor * (1 - 1e-9):
+        raise CheckFailed(
+            f"CrossEntropyLoss().forward(probs, target) returned {value:.6g} when a probability on the true "
+            f"class is exactly 0: a sample with no probability on its true class must cost at least "
+            f"-log({ZERO_CLIP_FLOOR:g}) = {-np.log(ZERO_CLIP_FLOOR):.4g}, which gives at least {floor:.6g} here "
+            f"(the documented clip at 1e-12 gives {documented:.6g}). Fix: clip probs to [1e-12, 1] before the "
+            "log; a larger clip (or a wrong term for that sample) hides the worst mistakes.")
+    if not np.isclose(value, documented, rtol=ctx.rtol, atol=0.0) and zero_mass > 0:
+        implied = float(np.exp(-(value - known) * n / zero_mass))
+        ctx.note(f"CrossEntropyLoss at a zero true-class probability gives {value:.6g}, i.e. a clip of about "
+                 f"{implied:.3g}; docs/API.md clips at 1e-12 (giving {documented:.6g}). Any clip up to "
+                 f"{ZERO_CLIP_FLOOR:g} is accepted.")
 
 
 @check("forward.softmax_ce", name="SoftmaxCrossEntropyLoss value", group="forward",
@@ -166,9 +199,21 @@ def inputs_unchanged(ctx):
     the output that ``Sigmoid``/``Softmax`` cache (``y``/``s``, see
     docs/API.md) and pass on to the next layer. A layer that caches under
     another name, or a Network that copies between layers, is not tested.
+    The check earns its points only through a layer whose own forward values
+    are right: a stub that returns zeros leaves its input alone vacuously.
     """
     z = ctx.fixture("softmax")["z"]
+    true_outputs = {"Sigmoid": logistic(z), "Softmax": softmax_rows(z)}
+    # NOTE: a layer whose own output is wrong (zeros, a stub) shows nothing about in-place writes: no points from it.
+    right = [name for name in true_outputs if _output_is_right(ctx, name, z, true_outputs[name])]
+    if not right:
+        raise CheckFailed(
+            "Nothing could be judged, so this check earns nothing: neither Sigmoid().forward(z) nor "
+            "Softmax().forward(z) returned the layer's correct values, and only a correct forward pass shows "
+            "whether it leaves its input alone. Fix the forward values first (forward.sigmoid, forward.softmax).")
     for layer, holder, attr in IN_PLACE_PROBES:
+        if layer not in right:
+            continue
         alone = _cached_output(ctx, holder, attr, z, None)
         chained = _cached_output(ctx, holder, attr, z, layer)
         if alone is None or chained is None or alone.shape != chained.shape:
@@ -183,3 +228,112 @@ def inputs_unchanged(ctx):
                 "corrupted values.\nFix: never write into an argument (`z -= ...`, `z[...] = ...`, "
                 "`np.exp(z, out=z)`); compute new arrays instead.\n"
                 "Fix (code): shifted = z - z.max(axis=1, keepdims=True).")
+
+
+def _output_is_right(ctx, layer: str, z: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether the student's ``layer().forward(z)`` returns ``expected`` (float32 inside is fine)."""
+    try:
+        yours = ctx.new(layer).call("forward", z)
+    except StudentError:
+        return False
+    return (isinstance(yours, np.ndarray) and yours.shape == expected.shape and yours.dtype.kind == "f"
+            and bool(np.allclose(yours, expected, rtol=1e-4, atol=1e-7)))
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, computed by the grader (the max is subtracted first)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+# -- fixtures (inputs drawn from each fixture's own rng; expected values from the reference) ------------
+@fixture("sigmoid")
+def sigmoid_fixture(rng):
+    sig = reference().Sigmoid()
+    x, g = rng.normal(0, 3, (5, 4)), rng.normal(size=(5, 4))
+    return {"x": x, "y": sig.forward(x), "g": g, "grad_x": sig.backward(g)}
+
+
+@fixture("sigmoid_extreme")
+def sigmoid_extreme_fixture(rng):
+    x = np.array([[-1000.0, -745.5, -40.0, 0.0], [40.0, 709.9, 1000.0, 0.0]])
+    x[:, 3] = rng.normal(size=2)
+    return {"x": x, "y": reference().Sigmoid().forward(x)}
+
+
+def softmax_fixture_of(z, rng):
+    """Softmax outputs, backward of a random ``g`` and Jacobians at ``z``, from the reference."""
+    sm = reference().Softmax()
+    g = rng.normal(size=z.shape)
+    s = sm.forward(z)
+    return {"z": z, "s": s, "g": g, "grad_z": sm.backward(g), "jacobian": sm.jacobian(z)}
+
+
+@fixture("softmax")
+def softmax_fixture(rng):
+    return softmax_fixture_of(rng.normal(0, 2, (5, 3)), rng)
+
+
+@fixture("softmax_square")
+def softmax_square_fixture(rng):
+    return softmax_fixture_of(rng.normal(0, 2, (4, 4)), rng)
+
+
+@fixture("softmax_extreme")
+def softmax_extreme_fixture(rng):
+    z = np.array([[1000.0, 999.0, 998.0, 0.0], [-1000.0, -1001.0, -999.5, -1000.0],
+                  [1000.0, -1000.0, 0.0, 1.0]]) + rng.normal(0, 0.1, (3, 4))
+    return softmax_fixture_of(z, rng)
+
+
+def linear_fixture_of(rng, n, fan_in, fan_out):
+    """A reference Linear layer with a random bias, one forward and one backward."""
+    lin = reference().Linear(fan_in, fan_out, rng=rng)
+    lin.b = rng.normal(size=fan_out)
+    x, g = rng.normal(size=(n, fan_in)), rng.normal(size=(n, fan_out))
+    y = lin.forward(x)
+    grad_x = lin.backward(g)
+    return {"x": x, "W": lin.W, "b": lin.b, "y": y, "g": g, "grad_x": grad_x, "dW": lin.dW, "db": lin.db}
+
+
+@fixture("linear")
+def linear_fixture(rng):
+    return linear_fixture_of(rng, 5, 3, 4)
+
+
+@fixture("mse")
+def mse_fixture(rng):
+    pred, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    mse = reference().MSELoss()
+    return {"pred": pred, "target": target, "loss": np.float64(mse.forward(pred, target)), "grad": mse.backward()}
+
+
+def _probabilities(rng, n, k):
+    """Random probability rows and one-hot targets; row 0 has an exact zero off its true class."""
+    probs = rng.dirichlet(np.ones(k), size=n)
+    target = one_hot(rng, n, k)
+    probs[0, np.argmin(target[0] + probs[0])] = 0.0
+    probs[0] /= probs[0].sum()
+    return probs, target
+
+
+@fixture("cross_entropy")
+def cross_entropy_fixture(rng):
+    probs, target = _probabilities(rng, 6, 4)
+    ce = reference().CrossEntropyLoss()
+    return {"probs": probs, "target": target, "loss": np.float64(ce.forward(probs, target)), "grad": ce.backward()}
+
+
+@fixture("cross_entropy_zero")
+def cross_entropy_zero_fixture(rng):
+    probs, target = _probabilities(rng, 6, 4)
+    probs[1] = np.roll(target[1], 1)  # all mass on a wrong class: p = 0 on the true one
+    return {"probs": probs, "target": target,
+            "loss": np.float64(reference().CrossEntropyLoss().forward(probs, target))}
+
+
+@fixture("softmax_ce")
+def softmax_ce_fixture(rng):
+    logits, target = rng.normal(0, 2, (6, 3)), one_hot(rng, 6, 3)
+    sce = reference().SoftmaxCrossEntropyLoss()
+    return {"logits": logits, "target": target, "loss": np.float64(sce.forward(logits, target)),
+            "grad": sce.backward()}

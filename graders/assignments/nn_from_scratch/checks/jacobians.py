@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
-from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE
+
+from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE, linear_fixture_of
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed, mismatch_report
 from nngrade.checks.registry import check
+from nngrade.engine.fixture_store import fixture
 
 BOTH = ("public", "hidden")
 FD_STEP = 1e-6
@@ -14,12 +16,12 @@ FD_STEP = 1e-6
 @check("jacobians.softmax_jacobian", name="Softmax per-sample Jacobian", group="jacobians",
        needs_api=("Softmax.jacobian",), variants=BOTH)
 def softmax_jacobian(ctx):
-    for fixture in ("softmax", "softmax_square"):
-        f = ctx.fixture(fixture)
+    for fixture_name in ("softmax", "softmax_square"):
+        f = ctx.fixture(fixture_name)
         yours = ctx.new("Softmax").call("jacobian", f["z"])
         if ctx.spec.visibility == "public" and "sample" not in ctx.data:
             _keep_sample(ctx, yours, f)
-        ctx.compare(yours, f["jacobian"], key=f"jacobian_{fixture}", inputs={"z": f["z"], "s": f["s"]},
+        ctx.compare(yours, f["jacobian"], key=f"jacobian_{fixture_name}", inputs={"z": f["z"], "s": f["s"]},
                     call=f"Softmax().jacobian(z) with z of shape {f['z'].shape}",
                     quantity="Jacobians J[i] = diag(s_i) - s_i s_i^T",
                     fix="return an (n, k, k) array with J[i] = np.diag(s[i]) - np.outer(s[i], s[i]); "
@@ -37,12 +39,12 @@ def _keep_sample(ctx, yours, f) -> None:
 @check("jacobians.softmax_backward", name="Softmax backward (J^T g)", group="jacobians",
        needs_api=("Softmax.forward", "Softmax.backward"), variants=BOTH)
 def softmax_backward(ctx):
-    for fixture in ("softmax", "softmax_square"):
-        f = ctx.fixture(fixture)
+    for fixture_name in ("softmax", "softmax_square"):
+        f = ctx.fixture(fixture_name)
         layer = ctx.new("Softmax")
-        ctx.observe(f"own_forward_{fixture}", layer.call("forward", f["z"]), f["s"], z=f["z"])
+        ctx.observe(f"own_forward_{fixture_name}", layer.call("forward", f["z"]), f["s"], z=f["z"])
         yours = layer.call("backward", f["g"])
-        ctx.compare(yours, f["grad_z"], key=f"backward_{fixture}",
+        ctx.compare(yours, f["grad_z"], key=f"backward_{fixture_name}",
                     inputs={"z": f["z"], "s": f["s"], "g": f["g"], "jacobian": f["jacobian"]},
                     call=f"Softmax().backward(g) after forward(z), z of shape {f['z'].shape}",
                     quantity="gradients J^T g",
@@ -88,8 +90,8 @@ def _sigmoid_derivative(ctx):
 @check("jacobians.linear_backward", name="Linear backward: dW, db and grad_x", group="jacobians",
        needs_api=("Linear.forward", "Linear.backward"), variants=BOTH)
 def linear_backward(ctx):
-    for fixture in ("linear", "linear_square"):
-        f = ctx.fixture(fixture)
+    for fixture_name in ("linear", "linear_square"):
+        f = ctx.fixture(fixture_name)
         fan_in, fan_out = f["W"].shape
         layer = ctx.new("Linear", fan_in, fan_out)
         layer.set("W", f["W"])
@@ -98,14 +100,20 @@ def linear_backward(ctx):
         grad_x = layer.call("backward", f["g"])
         inputs = {"x": f["x"], "W": f["W"], "g": f["g"]}
         where = f"Linear({fan_in}, {fan_out}): after forward(x) and backward(g)"
-        ctx.compare(layer.get("dW"), f["dW"], key=f"dW_{fixture}", inputs=inputs, call=f"{where}, dW",
+        ctx.compare(layer.get("dW"), f["dW"], key=f"dW_{fixture_name}", inputs=inputs, call=f"{where}, dW",
                     quantity="weight gradients x.T @ g",
                     fix=("dW is the cached input transposed times the incoming gradient, shape (in_features, "
                          "out_features) like W.", "self.dW = self.x.T @ grad_y"))
-        ctx.compare(layer.get("db"), f["db"], key=f"db_{fixture}", inputs=inputs, call=f"{where}, db",
+        ctx.compare(layer.get("db"), f["db"], key=f"db_{fixture_name}", inputs=inputs, call=f"{where}, db",
                     quantity="bias gradients g.sum(axis=0)",
                     fix=("db is the incoming gradient summed (not averaged) over the batch, shape (out_features,).",
                          "self.db = grad_y.sum(axis=0)"))
-        ctx.compare(grad_x, f["grad_x"], key=f"grad_x_{fixture}", inputs=inputs,
+        ctx.compare(grad_x, f["grad_x"], key=f"grad_x_{fixture_name}", inputs=inputs,
                     call=f"{where}, the returned grad_x", quantity="input gradients g @ W.T",
                     fix=("pass back the incoming gradient times W transposed.", "return grad_y @ self.W.T"))
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------
+@fixture("linear_square")
+def linear_square_fixture(rng):
+    return linear_fixture_of(rng, 4, 4, 4)

@@ -11,6 +11,7 @@ earn these points; spot-checked steps and a replay of the whole run
 from __future__ import annotations
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.checks.xor import (
     TRAINING_API,
     downsample,

@@ -1,7 +1,9 @@
-"""The student's ``Network`` of ``Linear``/``Sigmoid`` layers, built in the worker with the grader's parameters."""
+"""Networks built in the worker with the grader's parameters: from the student's classes, or from the grader's stand-ins."""
 from __future__ import annotations
 
 import numpy as np
+
+from nngrade.sandbox import RemoteObject
 
 
 def build_network(ctx, sizes, *, output_sigmoid=False, params=None):
@@ -33,3 +35,30 @@ def build_network(ctx, sizes, *, output_sigmoid=False, params=None):
             linear.set("W", np.array(W, dtype=np.float64))
             linear.set("b", np.array(b, dtype=np.float64))
     return ctx.new("Network", layers), linears
+
+
+def stand_in(ctx, cls: str, *args):
+    """The grader's own ``cls`` (``worker_stand_ins.py``) built in the worker, for a check of another unit."""
+    value = ctx.session.operation("new_stand_in", {"cls": cls, "args": list(args),
+                                                   "describe": f"building the grader's {cls}"})
+    if not isinstance(value, RemoteObject):
+        raise ctx.session.malformed("new_stand_in did not return an object handle")
+    return value
+
+
+def stand_in_network(ctx, params, *, output_sigmoid=False):
+    """A ``Linear``/``Sigmoid`` network of the grader's stand-ins holding ``params`` ``[W0, b0, W1, b1, ...]``.
+
+    Returns
+    -------
+    (network, linears) : remote objects
+    """
+    layers, linears = [], []
+    count = len(params) // 2
+    for i, (W, b) in enumerate(zip(params[0::2], params[1::2])):
+        linear = stand_in(ctx, "Linear", np.array(W, dtype=np.float64), np.array(b, dtype=np.float64))
+        linears.append(linear)
+        layers.append(linear)
+        if i < count - 1 or output_sigmoid:
+            layers.append(stand_in(ctx, "Sigmoid"))
+    return stand_in(ctx, "Network", layers), linears

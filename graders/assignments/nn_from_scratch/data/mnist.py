@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from nngrade.engine.fsutil import user_cache_dir
 
 from .idx import IdxFormatError, read_idx

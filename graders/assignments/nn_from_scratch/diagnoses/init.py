@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-from nngrade.assignments.nn_from_scratch.checks.init import STD_RANGE
+
+from nngrade.assignments.nn_from_scratch.checks.init import STD_LIMITS
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import as_array, fmt
 from nngrade.diagnoses.catalogue import diagnosis
 
@@ -54,8 +55,8 @@ def init_all_positive(observations):
 
 @diagnosis("init_scale", title="Initial weights of implausible scale", checks=CHECKS,
            message="Called: Linear(in_features, out_features, rng), then W was read.\n"
-                   f"Expected: a zero-mean draw with a standard deviation between {STD_RANGE[0]} and "
-                   f"{STD_RANGE[1]}, typically about 1/sqrt(in_features).\n"
+                   f"Expected: a zero-mean draw with a standard deviation between {STD_LIMITS[0]} and "
+                   f"{STD_LIMITS[1]}, typically about 1/sqrt(in_features).\n"
                    "Observed: a standard deviation far outside that range: huge weights saturate every sigmoid "
                    "(zero gradients), tiny ones make every unit output nearly the same.\n"
                    "Fix: scale the draw by 1/np.sqrt(in_features) (PyTorch, Xavier) or np.sqrt(2/in_features) "
@@ -63,7 +64,7 @@ def init_all_positive(observations):
 def init_scale(observations):
     for label, W in _layers(observations):
         std = float(np.std(W))
-        if std > 0 and not STD_RANGE[0] <= std <= STD_RANGE[1] and not np.all(W > 0):
+        if std > 0 and not STD_LIMITS[0] <= std <= STD_LIMITS[1] and not np.all(W > 0):
             return (f"the weights of {label} have standard deviation {fmt(std)}; 1/sqrt(in_features) = "
                     f"{fmt(1 / np.sqrt(W.shape[0]))}")
     return None

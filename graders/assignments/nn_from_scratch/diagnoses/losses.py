@@ -5,6 +5,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import (
     as_array,
     first_mismatch,
@@ -175,6 +176,36 @@ def loss_missing_minus(observations):
     if found is None or found.kind != "loss":
         return None
     return _evidence(found, -1.0, "-1 x reference: the loss is negative")
+
+
+@diagnosis("mse_half_sum", title="MSE written as 1/2 * sum of squares", checks=MSE_CHECKS,
+           message="Called: MSELoss().forward(pred, target) or backward() with pred of shape (n, d).\n"
+                   "Expected: the mean over all n * d elements, np.mean((pred - target) ** 2), and "
+                   "2 * (pred - target) / (n * d) as its gradient.\n"
+                   "Observed: a constant multiple of the reference that is exactly the quadratic cost with a "
+                   "1/2 (1/2 * sum of squares, per sample or in total): a different definition, so its value and "
+                   "gradient differ by that factor.\n"
+                   "Fix: return np.mean((pred - target) ** 2) and 2 * (pred - target) / pred.size; the 1/2 "
+                   "(which cancels the 2 of the derivative) belongs to another convention.")
+def mse_half_sum(observations):
+    found = _factor(observations)
+    if found is None or not found.mse:
+        return None
+    n, d = found.n, found.k
+    what = "the gradient of" if found.kind == "gradient" else ""
+    options = [(d / 2, f"d/2 x reference (d = {d} outputs): exactly {what} 1/2 * sum over the outputs, averaged "
+                       "over the samples: you differentiated 1/2 * sum"),
+               (n * d / 2, f"n*d/2 x reference (n*d = {n * d}): exactly {what} 1/2 * the total sum of squares"),
+               (0.5, "0.5 x reference: exactly 1/2 * the mean of squares")]
+    if found.kind == "gradient":
+        options = options[:2]  # 0.5 on the gradient is mse_missing_factor_2
+    for wanted, explanation in options:
+        if d == 1 and wanted == d / 2 and found.kind == "gradient":
+            continue  # d/2 = 0.5: the missing factor 2
+        text = _evidence(found, wanted, explanation.replace("exactly  ", "exactly "))
+        if text:
+            return text
+    return None
 
 
 @diagnosis("mse_missing_factor_2", title="MSE derivative missing the factor 2", checks=("gradients.mse_backward",),

@@ -6,7 +6,10 @@ check recorded. Nothing in this module looks at student code.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.backprop import loss_gradient
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.engine.config import load_config
@@ -15,10 +18,28 @@ from nngrade.engine.config import load_config
 #: float32, tight enough that a coincidence is implausible.
 RTOL = 1e-4
 ATOL_SCALE = 1e-6
-#: The check tolerances of the shipped configuration, used to tell which
-#: recorded observations are the mismatches (they only choose what to diagnose;
-#: points come from the checks and the configuration in use).
-CHECK_RTOL, CHECK_ATOL_SCALE = (load_config()["tolerances"][k] for k in ("rtol", "atol_scale"))
+
+
+@lru_cache(maxsize=1)
+def _shipped_tolerances() -> tuple[float, float]:
+    """``(rtol, atol_scale)`` of the shipped configuration, read on first use (never at import)."""
+    tolerances = load_config()["tolerances"]
+    return tolerances["rtol"], tolerances["atol_scale"]
+
+
+def check_tolerances(obs) -> tuple[float, float]:
+    """The tolerances the check compared ``obs`` with: those of the configuration in use (``--config``).
+
+    Observations built without them (detector tests) fall back to the shipped defaults.
+    They only choose what to diagnose; points come from the checks.
+    """
+    return getattr(obs, "tolerances", None) or _shipped_tolerances()
+
+
+def is_mismatch(obs) -> bool:
+    """Whether an observation's numbers differ from its reference under the check's tolerances."""
+    rtol, atol_scale = check_tolerances(obs)
+    return not close(obs.yours, obs.reference, rtol=rtol, atol_scale=atol_scale)
 
 
 def as_array(value) -> np.ndarray | None:
@@ -66,7 +87,7 @@ def mismatches(observations: dict) -> list[tuple[str, object]]:
     for key, obs in observations.items():
         if obs.reference is None or key.startswith(OWN_FORWARD):
             continue
-        if not close(obs.yours, obs.reference, rtol=CHECK_RTOL, atol_scale=CHECK_ATOL_SCALE):
+        if is_mismatch(obs):
             found.append((key, obs))
     return found
 
@@ -77,9 +98,7 @@ def own_forward_wrong(observations: dict) -> bool:
     A wrong backward then follows from the wrong forward, and the backward
     signatures (computed from the reference's forward values) do not apply.
     """
-    return any(key.startswith(OWN_FORWARD) and not close(obs.yours, obs.reference, rtol=CHECK_RTOL,
-                                                          atol_scale=CHECK_ATOL_SCALE)
-               for key, obs in observations.items())
+    return any(key.startswith(OWN_FORWARD) and is_mismatch(obs) for key, obs in observations.items())
 
 
 def first_mismatch(observations: dict, *, prefix: str = ""):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.evaluate import layer_outputs
 
 LOSSES = ("SoftmaxCrossEntropyLoss", "MSELoss")

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths import backprop
 from nngrade.assignments.nn_from_scratch.training import replays
 

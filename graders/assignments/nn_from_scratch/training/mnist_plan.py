@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from nngrade.assignments.nn_from_scratch.maths.evaluate import init_params, predictions
 from nngrade.engine.fsutil import user_cache_dir, write_atomically
 

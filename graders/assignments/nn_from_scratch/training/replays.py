@@ -32,6 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
 from nngrade import __version__
 from nngrade.assignments.nn_from_scratch.maths import backprop
 from nngrade.engine.fsutil import user_cache_dir, write_bytes_atomically
