@@ -94,7 +94,7 @@ def test_the_submitted_notebook_is_graded_like_any_notebook(tmp_path):
     path = tmp_path / "alice.ipynb"
     path.write_text(nbformat.writes(_filled(handout_notebook("NN"))), encoding="utf-8")
     with tempfile.TemporaryDirectory() as empty:
-        report = grade(path, mode="check", mnist_dir=empty, only="forward or jacobians")
+        report = grade(path, mode="check", data_dir=empty, only="forward or jacobians")
     assert report.submission.kind == "notebook" and report.submission.import_error == ""
     ran = [c for c in report.checks if not c.message.startswith("not run: not selected")]
     assert ran and all(c.status == "passed" for c in ran), [(c.id, c.status, c.message[:80]) for c in ran]

@@ -45,7 +45,7 @@ def test_submission_that_cannot_be_imported_is_not_gradable_on_prairielearn(tmp_
     path = tmp_path / "boom.py"
     path.write_text("import numpy as np\nraise RuntimeError('module-level boom')\n", encoding="utf-8")
     with tempfile.TemporaryDirectory() as empty:
-        report = grade(path, mnist_dir=empty)
+        report = grade(path, data_dir=empty)
     assert "module-level boom" in report.submission.import_error
     results = render_prairielearn(report)
     assert results["gradable"] is False

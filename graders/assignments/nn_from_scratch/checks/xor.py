@@ -173,9 +173,10 @@ def train_function(ctx):
     for i, value in enumerate(final):
         ctx.compare(value, f[f"final{i}"], key=f"final{i}", call=call + ", then the parameters",
                     quantity=f"{'W' if i % 2 == 0 else 'b'} of Linear layer {i // 2} after training",
-                    fix="each epoch: order = rng.permutation(n) (no other randomness); for each consecutive "
-                        "slice idx of batch_size: loss.forward(network.forward(X[idx]), Y[idx]), "
-                        "network.backward(loss.backward()), network.step(lr).")
+                    fix=("each epoch: one permutation of the samples from the rng given (no other randomness); "
+                         "for each consecutive slice of batch_size of it: forward, loss, backward, step.",
+                         "order = rng.permutation(n); for each slice idx: loss.forward(network.forward(X[idx]), "
+                         "Y[idx]), network.backward(loss.backward()), network.step(lr)"))
     if isinstance(history, (list, tuple)):
         history = np.asarray([np.nan if v is None else v for v in history], dtype=float) \
             if all(isinstance(v, (int, float, type(None))) or np.ndim(v) == 0 for v in history) else None

@@ -60,10 +60,12 @@ def hidden_activation_derivative_skipped(observations):
            checks=("xor.train_function",),
            message="Called: train(network, loss, X, Y, ...) with the grader's own network and loss, so only the "
                    "loop itself decides the trained parameters.\n"
-                   "Expected: per epoch one rng.permutation(n); per consecutive batch forward, loss, "
-                   "network.backward(loss.backward()), network.step(lr).\n"
+                   "Expected: per epoch one permutation of the samples; per consecutive batch forward, loss, "
+                   "the network's backward of the loss's gradient, then a step.\n"
                    "Observed: the trained parameters are exactly those of the wrong loop named in the evidence.\n"
-                   "Fix: follow the loop in docs/API.md (\"Network and training\").")
+                   "Fix: follow the loop in docs/API.md (\"Network and training\").\n"
+                   "Fix (code): per epoch rng.permutation(n); per batch network.backward(loss.backward()), "
+                   "network.step(lr).")
 def train_loop_wrong(observations):
     obs = observations.get("train_loop")
     if obs is None or not isinstance(obs.yours, str):
@@ -97,8 +99,8 @@ def loss_backward_modifies_cache(observations):
                    "Expected: s * (g - sum(g * s)) per row, s = softmax(z) (the full Jacobian).\n"
                    "Observed: the elementwise f(s) * (1 - f(s)) with f = softmax applied to the cached output s "
                    "once more: a second softmax and the diagonal only.\n"
-                   "Fix: use the cached s directly and the full Jacobian: s * (g - np.sum(g * s, axis=1, "
-                   "keepdims=True)).")
+                   "Fix: use the cached s directly and the full Jacobian (J^T g per row, off-diagonal terms included).\n"
+                   "Fix (code): s * (g - np.sum(g * s, axis=1, keepdims=True)).")
 def softmax_elementwise_derivative_on_output(observations):
     for prefix, key in (("backward", "backward"), ("jacobian", "jacobian")):
         if prefix == "backward" and own_forward_wrong(observations):
