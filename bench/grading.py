@@ -126,6 +126,9 @@ def _record_overhead(runs: dict, case: str, summary: dict, compute: dict) -> Non
         runs["training_compute"].append(work)
     runs[f"{case}.overhead_training"].append((wall - work) / wall)
     runs[f"{case}.overhead_whole"].append((summary["total"] - work) / summary["total"])
+    if "process_wall" in summary:
+        # The floor: the compute the checks need (the other checks' compute counted as 0).
+        runs[f"{case}.wall_over_floor"].append(summary["process_wall"] / work)
     for name in TRAINING_CHECKS:
         runs[f"{case}.wall.{name}"].append(summary["checks"].get(name, 0.0))
         if case == "fresh":

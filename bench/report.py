@@ -184,6 +184,10 @@ def _grading_lines(results: dict) -> list[str]:
     rows.append(["whole grade with MNIST (other checks' compute counted as 0)", _fmt(m["training_compute"])]
                 + [item for case in ("fresh", "warm") for item in (
                     _fmt(m[f"{case}.mnist.total"]), _fmt(m[f"{case}.overhead_whole"], ".0%"))])
+    if "fresh.wall_over_floor" in m:
+        rows.append(["whole process (interpreter to report written) / floor (the compute above)",
+                     _fmt(m["training_compute"]), _fmt(m.get("fresh.mnist.process_wall")),
+                     _fmt(m["fresh.wall_over_floor"], ".2f") + "x", "", ""])
     return lines + _table(["checks (public + hidden)", "compute s", "fresh wall s", "fresh overhead",
                            "warm wall s", "warm overhead"], rows) + [""]
 

@@ -11,11 +11,12 @@ import functools
 import json
 import math
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from nngrade.results import STATUSES
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 #: Package-relative location of the report schema.
 SCHEMA_RESOURCE = ("nngrade", "schema/report.schema.json")
@@ -75,6 +76,8 @@ def _schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # imported on use: text, Gradescope and PrairieLearn need no schema
+
     schema = _schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
