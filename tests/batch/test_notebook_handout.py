@@ -13,9 +13,10 @@ import sys
 import tempfile
 
 import nbformat
+from submissions import MODULES, REFERENCE_DIR
+
 from nngrade.batch.handout import _definitions, handout_notebook
 from nngrade.engine.grading import grade
-from submissions import MODULES, REFERENCE_DIR
 
 KERNEL = r"""
 import contextlib, io, json, sys
