@@ -97,6 +97,12 @@ def _import_reference(ctx: Context):
             except BaseException:
                 pass
         sys.path.insert(0, {str(ctx.kit_root)!r})
+        for name in ("reference", "fixtures"):
+            try:
+                importlib.import_module(name)
+                LEAKED = True
+            except BaseException:
+                pass
         try:
             spec = importlib.util.spec_from_file_location("stolen", {str(ctx.kit_root / "reference" / "__init__.py")!r})
             spec.loader.exec_module(importlib.util.module_from_spec(spec))
@@ -275,11 +281,13 @@ def _cache(ctx: Context):
 
 
 def _cache_after(ctx: Context, outcome) -> None:
+    """Nothing may be left after any run; what was left is removed only after the last run, so it can be found."""
     leftovers = [p for p in (f"/tmp/nngrade-cache-{ctx.token}", f"/root/.nngrade-cache-{ctx.token}",
                              f"/var/tmp/nngrade-cache-{ctx.token}", f"/dev/shm/nngrade-cache-{ctx.token}")
                  if os.path.lexists(p)]
-    for path in leftovers:
-        os.unlink(path)
+    if ctx.run == 1:
+        for path in leftovers:
+            os.unlink(path)
     assert leftovers == [] and list(ctx.canary.iterdir()) == []
 
 

@@ -80,7 +80,7 @@ def _check_root_owned(folder: Path) -> None:
             raise OSError(f"{path} must be a directory owned and writable by root only")
 
 
-def _libraries(executable: str) -> list[str]:
+def _libraries() -> list[str]:
     """The shared libpython the interpreter needs, if it is not linked statically."""
     folder = Path(sysconfig.get_config_var("LIBDIR") or "")
     name = sysconfig.get_config_var("INSTSONAME") or ""
@@ -100,7 +100,7 @@ def _build(target: Path) -> None:
     dynload = Path(sysconfig.get_path("platstdlib")) / "lib-dynload"
     if dynload.is_dir() and not (stdlib / "lib-dynload").exists():
         shutil.copytree(dynload, stdlib / "lib-dynload", symlinks=True)
-    for shared in _libraries(sys.executable):
+    for shared in _libraries():
         shutil.copy2(shared, library / os.path.basename(shared))
     site = stdlib / "site-packages"
     site.mkdir()
@@ -145,5 +145,5 @@ def reachable_copy() -> Interpreter:
             shutil.rmtree(building, ignore_errors=True)
     _check_root_owned(target)
     executable = target / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    env = (("LD_LIBRARY_PATH", str(target / "lib")),) if _libraries(sys.executable) else ()
+    env = (("LD_LIBRARY_PATH", str(target / "lib")),) if _libraries() else ()
     return Interpreter(str(executable), (str(target),), env)
