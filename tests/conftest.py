@@ -15,3 +15,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if "NNGRADE_TEST_CACHE" not in os.environ:  # one folder per run, shared by the xdist workers
     os.environ["NNGRADE_TEST_CACHE"] = tempfile.mkdtemp(prefix="nngrade-test-cache-")
 os.environ["XDG_CACHE_HOME"] = os.environ["NNGRADE_TEST_CACHE"]
+
+import pytest  # noqa: E402
+
+#: Whole-grade budget of the grades the suite runs with the shipped defaults. The shipped 20 s fits
+#: PrairieLearn's 30 s limit on an ordinary machine; the suite runs on shared machines whose load
+#: can make a grade of the reference take longer, and judges the checks, not that load. The budget
+#: itself is tested with configurations that set their own (tests/engine/test_budget.py, the
+#: hostile corpus's time entries), and the shipped value in tests/engine/test_config.py.
+SUITE_TOTAL_TIMEOUT = 600.0
+
+
+@pytest.fixture(autouse=True)
+def generous_grade_budget(monkeypatch):
+    from nngrade.engine import config
+
+    shipped = config._engine_defaults
+
+    def defaults():
+        values = shipped()
+        values["limits"]["total_timeout"] = SUITE_TOTAL_TIMEOUT
+        return values
+
+    monkeypatch.setattr(config, "_engine_defaults", defaults)

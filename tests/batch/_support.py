@@ -11,6 +11,7 @@ FAST_CONFIG = """
 [limits]
 call_timeout = 2.0
 worker_start_timeout = 10.0
+total_timeout = 300.0
 
 [xor]
 seeds = [0]

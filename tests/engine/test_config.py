@@ -57,3 +57,13 @@ def test_bad_values_name_the_key(tmp_path, text, message):
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read configuration file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_shipped_time_budget_fits_prairielearns_default_limit():
+    """PrairieLearn kills an external-grading job after 30 s by default and then records nothing."""
+    from importlib import resources
+
+    from nngrade.engine import config
+
+    shipped = config.tomllib.loads(resources.files("nngrade").joinpath("default_config.toml").read_text())
+    assert 5 <= shipped["limits"]["total_timeout"] <= 25

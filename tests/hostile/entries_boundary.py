@@ -188,7 +188,7 @@ ENTRIES = [
           after=_one_timeout_per_method),
     Entry("slow_methods_spend_the_time_budget", "resources",
           "every forward sleeps 0.4 s, then answers correctly: the 4 s budget runs out, the report is complete",
-          _slow_methods, (), honest=(), config="budget", after=_budget_spent),
+          _slow_methods, (), honest=(), config="budget", imports=False, after=_budget_spent),
     Entry("imports_forbidden_module", "imports",
           "import a stand-in torch package (the reference inside) and use it for everything",
           _stand_in_torch("from torch import *"), EVERYTHING, honest=(), imports=False,

@@ -49,6 +49,7 @@ REST = ("<rest>",)
 SMALL_CONFIG = """
 [limits]
 call_timeout = 1.0
+total_timeout = 120.0
 [xor]
 seeds = [0]
 epochs = 20
@@ -61,9 +62,11 @@ epochs = 20
 FULL_CONFIG = """
 [limits]
 call_timeout = 10.0
+total_timeout = 300.0
 """
-#: The small configuration with a whole-grade budget of 4 s (the time entries).
-BUDGET_CONFIG = SMALL_CONFIG.replace("call_timeout = 1.0", "call_timeout = 1.0\ntotal_timeout = 4.0")
+#: The small configuration with a whole-grade budget of 4 s (the time entries). The others get a
+#: generous budget: they test attacks, not how loaded the machine is.
+BUDGET_CONFIG = SMALL_CONFIG.replace("total_timeout = 120.0", "total_timeout = 4.0")
 CONFIGS = {"small": SMALL_CONFIG, "full": FULL_CONFIG, "budget": BUDGET_CONFIG}
 FAKE_RESULTS = json.dumps({"score": 100.0, "output": "All tests passed",
                            "tests": [{"name": "everything", "score": 100.0, "max_score": 100.0,

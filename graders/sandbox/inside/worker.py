@@ -127,8 +127,17 @@ class ImportGuard:
         return frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(self.submission_dir + os.sep)
 
     def tampered(self):
-        """Whether student code took the guard out, or holds a forbidden module anyway."""
-        return not any(finder is self for finder in sys.meta_path) or any(b in sys.modules for b in self.watched)
+        """Whether student code took the guard out, or holds a forbidden module anyway.
+
+        Plain loops only: the submission may have replaced builtins such as ``any``.
+        """
+        for name in self.watched:
+            if name in sys.modules:
+                return True
+        for finder in sys.meta_path:
+            if finder is self:
+                return False
+        return True
 
 
 def install_import_guard(submission_dir):
