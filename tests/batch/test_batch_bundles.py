@@ -9,10 +9,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-from nngrade.batch.bundles import gradescope_bundle, student_bundle
 from nngrade.assignments.nn_from_scratch.fixture_build import make_set
+from nngrade.batch.bundles import gradescope_bundle, student_bundle
 from nngrade.engine.fixture_store import hidden_set_seed
 from submissions import REFERENCE_DIR, reference_source
 
