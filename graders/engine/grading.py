@@ -279,7 +279,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
     results = _run_phase(session, public, skipped, status_of, config, diagnose, assignment, extras)
     report.output = results.pop("", "")
     session.close()
-    why_not = "the submission could not be imported" if extras["hello"].get("import_error") else \
+    why_not = "the submission could not be imported" if extras.get("hello", {}).get("import_error") else \
         None if fresh_session is not None else "no worker for the hidden checks"
     if why_not is None and any(spec.id not in skipped for spec, _, _ in hidden):
         try:
