@@ -128,7 +128,7 @@ def fixtures_group():
 @fixtures_group.command("build")
 @click.option("--out", type=click.Path(file_okay=False), help="Target folder (default: the kit's fixtures/).")
 def fixtures_build(out):
-    """Regenerate public/ and hidden/ fixtures and the manifest deterministically."""
+    """Regenerate the public fixtures and the manifest deterministically (hidden ones are drawn per grade)."""
     from nngrade.assignments.nn_from_scratch.fixture_build import build_fixtures
     from nngrade.engine.fixture_store import fixtures_dir
 

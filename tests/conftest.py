@@ -38,3 +38,7 @@ def generous_grade_budget(monkeypatch):
         return values
 
     monkeypatch.setattr(config, "_engine_defaults", defaults)
+
+# One instructor secret for the whole run, so hidden inputs (drawn per grade from it and the
+# submission's sha256) are the same on every run and machine. Tests of the secret's sources unset it.
+os.environ["NNGRADE_HIDDEN_SEED"] = "nngrade test suite"

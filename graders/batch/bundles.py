@@ -10,7 +10,7 @@ scrubbed).
 
 ``student``: ``student_template/``, the engine (``graders/``), the public
 fixtures only, ``pyproject.toml`` and a student README; never ``reference/``
-nor ``fixtures/hidden/``. Guide: ``docs/LMS.md``.
+nor a hidden seed. Guide: ``docs/LMS.md``.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ A fixture is a named dict of arrays (inputs and the reference's outputs),
 made by a generator that the assignment declares next to the checks that read
 it::
 
-    @fixture("sigmoid")
+    @fixture_generator("sigmoid")
     def sigmoid_fixture(rng):       # rng: seeded by the set's seed and this name only
         ...
         return {"x": x, "y": reference_sigmoid(x)}
@@ -57,7 +57,7 @@ class FixtureUnavailable(FixtureError):
 
 
 def fixtures_dir() -> Path:
-    """The folder that holds ``manifest.json``, ``public/`` and ``hidden/``."""
+    """The folder that holds ``manifest.json`` and ``public/``."""
     override = os.environ.get("NNGRADE_FIXTURES_DIR")
     if override:
         return Path(override)
@@ -82,7 +82,7 @@ def manifest_sha256(folder: Path | None = None) -> str:
 
 @lru_cache(maxsize=128)
 def load_fixture(visibility: str, name: str, folder: Path | None = None) -> dict[str, np.ndarray]:
-    """Arrays of fixture ``name`` from the ``public`` or ``hidden`` set (read-only copies)."""
+    """Arrays of the committed fixture ``visibility/name.npz`` (read-only copies)."""
     path = (folder or fixtures_dir()) / visibility / f"{name}.npz"
     if not path.exists():
         raise FixtureError(f"fixture {visibility}/{name}.npz not found in {path.parent}")
@@ -96,8 +96,7 @@ def load_fixture(visibility: str, name: str, folder: Path | None = None) -> dict
 def verify_fixtures(folder: Path | None = None) -> list[str]:
     """Problems found comparing the files with the manifest's sha256 (empty = all good).
 
-    Files of a set that is absent altogether (``hidden/`` in a student bundle)
-    are not reported.
+    Files of a set whose folder is absent altogether are not reported.
     """
     folder = folder or fixtures_dir()
     problems = []
@@ -119,7 +118,7 @@ def verify_fixtures(folder: Path | None = None) -> list[str]:
 
 
 # -- generators ----------------------------------------------------------------
-def fixture(name: str):
+def fixture_generator(name: str):
     """Declare the decorated ``func(rng) -> dict of arrays`` as the generator of fixture ``name``."""
     def tag(func):
         func.__fixture__ = name
@@ -129,7 +128,9 @@ def fixture(name: str):
 
 
 def fixture_generators(modules) -> dict[str, Callable]:
-    """Fixture name -> generator, from the ``@fixture`` functions defined in ``modules`` (modules or dotted names).
+    """Fixture name -> generator, from the ``@fixture_generator`` functions defined in ``modules``.
+
+    ``modules`` holds modules or dotted module names.
 
     Raises
     ------

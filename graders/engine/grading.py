@@ -49,6 +49,8 @@ from nngrade.sandbox import (
 )
 
 WORKER_DIR = "/nngrade/"  # the folder of the worker's own programs, at every sandbox level
+#: Heads what the hidden checks' worker printed at import, in the output of the first hidden check.
+HIDDEN_IMPORT_HEADER = "[printed when the hidden checks' worker imported the submission]"
 INFRASTRUCTURE = "grader infrastructure error (not a fault of the submission; please report it): "
 
 
@@ -322,7 +324,7 @@ def _run_checks(session, checks, skipped, config, diagnose, assignment, extras, 
             printed = later.pop("", "")
             first = next((r for r in later.values() if r.status != "not_run" or r.output), None)
             if printed.strip() and first is not None:  # the fresh import's printing: instructors only
-                first.output = f"[printed when the hidden checks' worker imported the submission]\n{printed}{first.output}"
+                first.output = f"{HIDDEN_IMPORT_HEADER}\n{printed}{first.output}"
             results.update(later)
             hidden = []
     for spec, points, visibility in hidden:

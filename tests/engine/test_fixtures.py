@@ -14,7 +14,7 @@ from nngrade.engine.fixture_store import (
     FixtureError,
     FixtureSets,
     FixtureUnavailable,
-    fixture,
+    fixture_generator,
     fixture_generators,
     fixture_rng,
     fixtures_dir,
@@ -74,7 +74,7 @@ def test_each_fixture_is_drawn_from_its_own_name_only():
     """Adding a fixture, or drawing them in another order, changes no other fixture."""
     extra = types.ModuleType("extra_fixtures")
 
-    @fixture("aaa_first")
+    @fixture_generator("aaa_first")
     def aaa_first(rng):
         return {"x": rng.normal(size=(100, 100))}  # draws a lot, ahead of every other name
 
@@ -98,7 +98,7 @@ def test_every_fixture_has_one_generator_in_the_check_modules():
     assert all(".checks." in func.__module__ for func in own.values())
     clash = types.ModuleType("clash")
 
-    @fixture("softmax")
+    @fixture_generator("softmax")
     def softmax_again(rng):
         return {}
 
@@ -126,7 +126,7 @@ def test_hidden_sets_are_read_only_and_differ_from_public_and_between_seeds(tmp_
 def test_a_public_fixture_without_a_file_is_drawn_from_the_public_seed():
     extra = types.ModuleType("course_fixtures")
 
-    @fixture("tanh")
+    @fixture_generator("tanh")
     def tanh(rng):
         x = rng.normal(size=(3, 2))
         return {"x": x, "y": np.tanh(x)}

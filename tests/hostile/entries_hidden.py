@@ -83,8 +83,9 @@ def student_visible_texts(report_dict: dict) -> dict[str, str]:
 
 def _printed_later_after(ctx: Context, outcome) -> None:
     checks = outcome.report["checks"]
-    hidden = {key for c in checks if c["visibility"] == "hidden" for key in re.findall(r"^SEEN (\w+)$", c["output"], re.M)}
-    public = {key for c in checks if c["visibility"] != "hidden" for key in re.findall(r"^SEEN (\w+)$", c["output"], re.M)}
+    seen = {c["id"]: set(re.findall(r"^SEEN (\w+)$", c["output"], re.M)) for c in checks}
+    hidden = set().union(*(seen[c["id"]] for c in checks if c["visibility"] == "hidden"))
+    public = set().union(*(seen[c["id"]] for c in checks if c["visibility"] != "hidden"))
     secret = hidden - public
     assert secret, "no input was seen first during a hidden check (did the attack run?)"
     for name, text in student_visible_texts(outcome.report).items():

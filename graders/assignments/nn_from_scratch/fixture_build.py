@@ -1,7 +1,7 @@
 """Write the public fixtures from the generators the check modules declare, and the manifest.
 
-Every fixture has its own generator, declared with ``@fixture(name)``
-(:func:`nngrade.engine.fixture_store.fixture`) in the check module that reads it
+Every fixture has its own generator, declared with ``@fixture_generator(name)``
+(:func:`nngrade.engine.fixture_store.fixture_generator`) in the check module that reads it
 and seeded by the set's seed and its name only. ``nngrade fixtures build``
 writes the **public** set (drawn from :data:`PUBLIC_SEED`) into ``public/``
 and ``manifest.json`` records the fixture version, the public seed and the

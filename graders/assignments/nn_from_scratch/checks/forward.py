@@ -7,7 +7,7 @@ from nngrade.assignments.nn_from_scratch.fixture_build import one_hot, reference
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
-from nngrade.engine.fixture_store import fixture
+from nngrade.engine.fixture_store import fixture_generator
 from nngrade.sandbox import StudentError
 
 BOTH = ("public", "hidden")
@@ -246,14 +246,14 @@ def softmax_rows(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 # -- fixtures (inputs drawn from each fixture's own rng; expected values from the reference) ------------
-@fixture("sigmoid")
+@fixture_generator("sigmoid")
 def sigmoid_fixture(rng):
     sig = reference().Sigmoid()
     x, g = rng.normal(0, 3, (5, 4)), rng.normal(size=(5, 4))
     return {"x": x, "y": sig.forward(x), "g": g, "grad_x": sig.backward(g)}
 
 
-@fixture("sigmoid_extreme")
+@fixture_generator("sigmoid_extreme")
 def sigmoid_extreme_fixture(rng):
     x = np.array([[-1000.0, -745.5, -40.0, 0.0], [40.0, 709.9, 1000.0, 0.0]])
     x[:, 3] = rng.normal(size=2)
@@ -268,17 +268,17 @@ def softmax_fixture_of(z, rng):
     return {"z": z, "s": s, "g": g, "grad_z": sm.backward(g), "jacobian": sm.jacobian(z)}
 
 
-@fixture("softmax")
+@fixture_generator("softmax")
 def softmax_fixture(rng):
     return softmax_fixture_of(rng.normal(0, 2, (5, 3)), rng)
 
 
-@fixture("softmax_square")
+@fixture_generator("softmax_square")
 def softmax_square_fixture(rng):
     return softmax_fixture_of(rng.normal(0, 2, (4, 4)), rng)
 
 
-@fixture("softmax_extreme")
+@fixture_generator("softmax_extreme")
 def softmax_extreme_fixture(rng):
     z = np.array([[1000.0, 999.0, 998.0, 0.0], [-1000.0, -1001.0, -999.5, -1000.0],
                   [1000.0, -1000.0, 0.0, 1.0]]) + rng.normal(0, 0.1, (3, 4))
@@ -295,12 +295,12 @@ def linear_fixture_of(rng, n, fan_in, fan_out):
     return {"x": x, "W": lin.W, "b": lin.b, "y": y, "g": g, "grad_x": grad_x, "dW": lin.dW, "db": lin.db}
 
 
-@fixture("linear")
+@fixture_generator("linear")
 def linear_fixture(rng):
     return linear_fixture_of(rng, 5, 3, 4)
 
 
-@fixture("mse")
+@fixture_generator("mse")
 def mse_fixture(rng):
     pred, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     mse = reference().MSELoss()
@@ -316,14 +316,14 @@ def _probabilities(rng, n, k):
     return probs, target
 
 
-@fixture("cross_entropy")
+@fixture_generator("cross_entropy")
 def cross_entropy_fixture(rng):
     probs, target = _probabilities(rng, 6, 4)
     ce = reference().CrossEntropyLoss()
     return {"probs": probs, "target": target, "loss": np.float64(ce.forward(probs, target)), "grad": ce.backward()}
 
 
-@fixture("cross_entropy_zero")
+@fixture_generator("cross_entropy_zero")
 def cross_entropy_zero_fixture(rng):
     probs, target = _probabilities(rng, 6, 4)
     probs[1] = np.roll(target[1], 1)  # all mass on a wrong class: p = 0 on the true one
@@ -331,7 +331,7 @@ def cross_entropy_zero_fixture(rng):
             "loss": np.float64(reference().CrossEntropyLoss().forward(probs, target))}
 
 
-@fixture("softmax_ce")
+@fixture_generator("softmax_ce")
 def softmax_ce_fixture(rng):
     logits, target = rng.normal(0, 2, (6, 3)), one_hot(rng, 6, 3)
     sce = reference().SoftmaxCrossEntropyLoss()

@@ -13,7 +13,7 @@ from nngrade.assignments.nn_from_scratch.fixture_build import (
 )
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
-from nngrade.engine.fixture_store import fixture
+from nngrade.engine.fixture_store import fixture_generator
 from nngrade.sandbox import StudentError
 
 from ..maths import composition
@@ -357,11 +357,11 @@ def network_fixture_of(rng, name):
     return {"x": x, "y": y, "loss": np.float64(value), "grad_in": grad_in, **parameters_of(net), **gradients_of(net)}
 
 
-@fixture("network_ce")
+@fixture_generator("network_ce")
 def network_ce_fixture(rng):
     return network_fixture_of(rng, "network_ce")
 
 
-@fixture("network_mse")
+@fixture_generator("network_mse")
 def network_mse_fixture(rng):
     return network_fixture_of(rng, "network_mse")

@@ -7,7 +7,7 @@ from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE, li
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed, mismatch_report
 from nngrade.checks.registry import check
-from nngrade.engine.fixture_store import fixture
+from nngrade.engine.fixture_store import fixture_generator
 
 BOTH = ("public", "hidden")
 FD_STEP = 1e-6
@@ -114,6 +114,6 @@ def linear_backward(ctx):
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------
-@fixture("linear_square")
+@fixture_generator("linear_square")
 def linear_square_fixture(rng):
     return linear_fixture_of(rng, 4, 4, 4)

@@ -27,7 +27,7 @@ from nngrade.assignments.nn_from_scratch.training.integrity import (
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.context import Partial
 from nngrade.checks.registry import check
-from nngrade.engine.fixture_store import fixture
+from nngrade.engine.fixture_store import fixture_generator
 from nngrade.sandbox import Rng
 
 from ..training import train_replay
@@ -196,7 +196,7 @@ def train_function(ctx):
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------
-@fixture("train")
+@fixture_generator("train")
 def train_fixture(rng):
     """A tiny problem, the reference's train() loss history and final parameters."""
     ref = reference()
