@@ -90,18 +90,22 @@ LAYOUTS = ("gradescope", "moodle", "canvas", "plain")
 def detect_layout(root: Path) -> str:
     """The layout of the folder ``root``: the LMS whose naming most of its entries follow.
 
-    A Moodle or Canvas download is recognised when at least half of its entries (and at least
-    one) follow that LMS's naming, so a stray ``notes.txt`` does not turn it into the plain
-    layout; the entries that do not follow it are ignored with a warning.
+    A Moodle or Canvas download is recognised when some of its entries follow that LMS's naming
+    and the others are either no submission at all (a stray ``notes.txt`` does not turn it into
+    the plain layout) or fewer than half; the entries that do not follow it are ignored with a
+    warning.
     """
     entries = _entries(root)
     exports = [p for p in entries if p.is_dir() and (p / "submission_metadata.yml").is_file()]
     if (root / "submission_metadata.yml").is_file() or (len(entries) == 1 and exports):
         return "gradescope"
-    moodle = sum(bool(MOODLE.match(p.name)) for p in entries)
-    canvas = sum(bool(CANVAS.match(p.name)) and p.is_file() for p in entries)
-    best, count = max((("moodle", moodle), ("canvas", canvas)), key=lambda pair: pair[1])
-    return best if count and 2 * count >= len(entries) else "plain"
+    for layout, matches in (("moodle", lambda p: bool(MOODLE.match(p.name))),
+                            ("canvas", lambda p: bool(CANVAS.match(p.name)) and p.is_file())):
+        count = sum(map(matches, entries))
+        others = [p for p in entries if not matches(p) and (p.is_dir() or p.suffix.lower() in SUBMISSION_SUFFIXES)]
+        if count and (not others or 2 * count > len(entries)):
+            return layout
+    return "plain"
 
 
 def discover(root: Path, staging: Path, layout: str | None = None) -> tuple[list[Submission], list[str]]:
