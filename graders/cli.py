@@ -238,8 +238,10 @@ def data_fetch(name, dest):
 @click.option("--executor", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
               help="How local jobs run concurrently.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--layout", type=click.Choice(["gradescope", "moodle", "canvas", "plain"]),
+              help="Read SUBMISSIONS_DIR as this layout instead of detecting it.")
 def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, mnist_dir, sandbox, seed,
-                  feedback_pages, canvas_assignment, executor, no_progress):
+                  feedback_pages, canvas_assignment, executor, no_progress, layout):
     """Grade every submission in SUBMISSIONS_DIR into a results folder (resumable; see docs/BATCH.md)."""
     from nngrade.batch import DiscoveryError, SchedulerError, run_batch
     from nngrade.sandbox import SandboxUnavailable
@@ -248,14 +250,13 @@ def batch_command(submissions_dir, results_dir, jobs, force, scheduler, config, 
         summary = run_batch(submissions_dir, results_dir, config=_config(config), jobs=jobs, force=force,
                             scheduler=scheduler, mnist_dir=mnist_dir, sandbox=sandbox, seed=seed,
                             executor=executor, feedback_pages=feedback_pages, canvas_assignment=canvas_assignment,
-                            progress=not no_progress)
+                            progress=not no_progress, layout=layout,
+                            announce=lambda text: click.echo(text, err=True))
     except (DiscoveryError, SchedulerError) as exc:
         raise click.UsageError(str(exc)) from None
     except SandboxUnavailable as exc:
         click.echo(f"nngrade: cannot grade with --sandbox {sandbox}: {exc}", err=True)
         sys.exit(3)
-    for warning in summary.warnings:
-        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{summary.total} submissions: {len(summary.graded)} graded, {len(summary.skipped)} already "
                f"current, {len(summary.infrastructure_errors)} infrastructure errors ({summary.seconds:.1f} s); "
                f"results in {results_dir}")

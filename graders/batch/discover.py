@@ -86,7 +86,32 @@ def _entries(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if not IGNORED.match(p.name))
 
 
-def discover(root: Path, staging: Path) -> tuple[list[Submission], list[str]]:
+#: Layouts ``--layout`` can force.
+LAYOUTS = ("gradescope", "moodle", "canvas", "plain")
+
+
+def detect_layout(root: Path) -> str:
+    """The layout of the folder ``root``: the LMS whose naming most of its entries follow.
+
+    A Moodle or Canvas download is recognised when some of its entries follow that LMS's naming
+    and the others are either no submission at all (a stray ``notes.txt`` does not turn it into
+    the plain layout) or fewer than half; the entries that do not follow it are ignored with a
+    warning.
+    """
+    entries = _entries(root)
+    exports = [p for p in entries if p.is_dir() and (p / "submission_metadata.yml").is_file()]
+    if (root / "submission_metadata.yml").is_file() or (len(entries) == 1 and exports):
+        return "gradescope"
+    for layout, matches in (("moodle", lambda p: bool(MOODLE.match(p.name))),
+                            ("canvas", lambda p: bool(CANVAS.match(p.name)) and p.is_file())):
+        count = sum(map(matches, entries))
+        others = [p for p in entries if not matches(p) and (p.is_dir() or p.suffix.lower() in SUBMISSION_SUFFIXES)]
+        if count and (not others or 2 * count > len(entries)):
+            return layout
+    return "plain"
+
+
+def discover(root: Path, staging: Path, layout: str | None = None) -> tuple[list[Submission], list[str]]:
     """The submissions under ``root`` in id order, and warnings about skipped entries.
 
     Parameters
@@ -96,6 +121,8 @@ def discover(root: Path, staging: Path) -> tuple[list[Submission], list[str]]:
     staging : Path
         Folder where multi-file Canvas/Moodle submissions are assembled
         (recreated on every call).
+    layout : str, optional
+        One of :data:`LAYOUTS` to use instead of :func:`detect_layout`.
 
     Raises
     ------
@@ -105,16 +132,25 @@ def discover(root: Path, staging: Path) -> tuple[list[Submission], list[str]]:
     root = Path(root)
     if not root.is_dir():
         raise DiscoveryError(f"{root} is not a folder of submissions")
+    if layout is not None and layout not in LAYOUTS:
+        raise DiscoveryError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    layout = layout or detect_layout(root)
     entries = _entries(root)
-    exports = [p for p in entries if p.is_dir() and (p / "submission_metadata.yml").is_file()]
-    if (root / "submission_metadata.yml").is_file():
-        found, warnings = _gradescope(root)
-    elif len(entries) == 1 and exports:
-        found, warnings = _gradescope(exports[0])
-    elif entries and all(MOODLE.match(p.name) for p in entries):
-        found, warnings = _grouped(entries, MOODLE, "moodle", staging)
-    elif entries and all(CANVAS.match(p.name) and p.is_file() for p in entries):
-        found, warnings = _grouped(entries, CANVAS, "canvas", staging)
+    if layout == "gradescope":
+        exports = [p for p in entries if p.is_dir() and (p / "submission_metadata.yml").is_file()]
+        if (root / "submission_metadata.yml").is_file():
+            found, warnings = _gradescope(root)
+        elif len(exports) == 1:
+            found, warnings = _gradescope(exports[0])
+        else:
+            raise DiscoveryError(f"{root} holds no submission_metadata.yml (nor one export folder holding it)")
+    elif layout in ("moodle", "canvas"):
+        pattern = MOODLE if layout == "moodle" else CANVAS
+        kept = [p for p in entries if pattern.match(p.name) and (layout == "moodle" or p.is_file())]
+        warnings = [f"ignored {p.name}: not named like a {layout.capitalize()} download entry"
+                    for p in entries if p not in kept]
+        found, more = _grouped(kept, pattern, layout, staging)
+        warnings += more
     else:
         found, warnings = _plain(entries)
     ids: dict[str, Path] = {}

@@ -17,6 +17,9 @@ LEADING = ["id", "total", "max", "percent"]
 TRAILING = ["status", "name", "student_id", "email", "lms_id", "layout", "days_late", "late_penalty",
             "total_after_penalty"]
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+#: The columns of Moodle's offline grading worksheet that "Upload grading worksheet" reads.
+MOODLE_WORKSHEET_COLUMNS = ["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"]
+MOODLE_WORKSHEET = "grades_moodle_worksheet.csv"
 #: Characters that make spreadsheet programs treat a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -93,6 +96,24 @@ def canvas_rows(reports: list[dict], roster: dict[str, dict], assignment: str) -
     return CANVAS_COLUMNS + [assignment], rows
 
 
+def moodle_worksheet_rows(reports: list[dict], roster: dict[str, dict]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the Moodle grading worksheet: one row per participant of the Moodle layout."""
+    rows = []
+    for report in reports:
+        ident = report["submission"]["id"]
+        entry = roster.get(ident, {})
+        if entry.get("layout") != "moodle":
+            continue
+        student, totals = entry.get("student", {}), report["totals"]
+        status = submission_status(report)
+        feedback = f"nngrade: {points_text(totals['score'])}/{points_text(totals['max_score'])} points"
+        if status != "graded":
+            feedback += f" ({status.replace('_', ' ')})"
+        rows.append([f"Participant {student.get('lms_id', ident)}", _cell(student.get("name", "")),
+                     points_text(totals["score"]), points_text(totals["max_score"]), _cell(feedback)])
+    return MOODLE_WORKSHEET_COLUMNS, rows
+
+
 def csv_text(header: list[str], rows: list[list[str]]) -> str:
     """CSV text of a gradebook; every cell, the header's included, goes through :func:`_cell`.
 
@@ -126,6 +147,9 @@ def rebuild_outputs(store: ResultsStore, *, assignment: str) -> list[dict]:
     roster = store.roster()
     write_atomically(store.root / "grades.csv", csv_text(*gradebook_rows(reports, roster)))
     write_atomically(store.root / "grades_canvas.csv", csv_text(*canvas_rows(reports, roster, assignment)))
+    header, moodle = moodle_worksheet_rows(reports, roster)
+    if moodle:
+        write_atomically(store.root / MOODLE_WORKSHEET, csv_text(header, moodle))
     lines = [json.dumps(r, sort_keys=True, separators=(",", ":"), allow_nan=False) for r in reports]
     write_bytes_atomically(store.root / "reports.jsonl", "".join(line + "\n" for line in lines).encode("utf-8"))
     return reports

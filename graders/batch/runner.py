@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from nngrade.batch.analytics import submission_status
-from nngrade.batch.discover import Submission, discover
+from nngrade.batch.discover import Submission, detect_layout, discover
 from nngrade.batch.gradebook import rebuild_outputs
 from nngrade.batch.store import ResultsStore, grading_key
 from nngrade.batch.task import Job, pack_files, run_job
@@ -35,6 +35,8 @@ class BatchSummary:
         Entries of the submissions folder that were not graded, and why.
     seconds : float
         Wall-clock time of the run.
+    layout : str
+        The layout of the submissions folder (detected, or forced with ``layout``).
     """
 
     total: int = 0
@@ -43,6 +45,7 @@ class BatchSummary:
     infrastructure_errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    layout: str = ""
 
 
 def submission_sha256(path: Path) -> str:
@@ -56,7 +59,8 @@ def submission_sha256(path: Path) -> str:
 def run_batch(submissions_dir, results_dir, *, config: dict | None = None, config_path=None, jobs: int = 2,
               force: bool = False, scheduler: str | None = None, mnist_dir=None, sandbox: str = "best-effort",
               seed: int | None = None, executor: str = "thread", feedback_pages: bool = False,
-              canvas_assignment: str | None = None, progress: bool = True) -> BatchSummary:
+              canvas_assignment: str | None = None, progress: bool = True, layout: str | None = None,
+              announce=None) -> BatchSummary:
     """Grade every submission in ``submissions_dir``; write reports and gradebooks to ``results_dir``.
 
     Parameters
@@ -81,6 +85,10 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
         Also write ``feedback/<id>.html`` for every report.
     canvas_assignment : str, optional
         Score column header of ``grades_canvas.csv`` (default: the assignment name).
+    layout : str, optional
+        Force a layout of :mod:`nngrade.batch.discover` instead of detecting it.
+    announce : callable, optional
+        ``announce(text)`` receives what discovery saw (layout, count, ignored entries) before grading.
     progress : bool
         Show a progress bar on stderr.
 
@@ -112,10 +120,16 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     if sandbox == "strict" and scheduler is None:
         probe_isolation("strict")  # refuse now rather than once per submission
     store = ResultsStore(Path(results_dir))
-    found, warnings = discover(Path(submissions_dir), store.root / "staging")
+    if layout is None and Path(submissions_dir).is_dir():
+        layout = detect_layout(Path(submissions_dir))
+    found, warnings = discover(Path(submissions_dir), store.root / "staging", layout)
+    if announce is not None:
+        announce(f"layout: {layout}; {len(found)} submissions found in {submissions_dir}")
+        for warning in warnings:
+            announce(f"warning: {warning}")
     store.save_roster([{"id": s.id, "layout": s.layout, "path": str(s.path), "student": s.student} for s in found])
     key = grading_key(config, mode="grade", seed=seed, mnist_dir=mnist_dir, sandbox=sandbox)
-    summary = BatchSummary(total=len(found), warnings=warnings)
+    summary = BatchSummary(total=len(found), warnings=warnings, layout=layout or "")
     pending: list[tuple[Submission, str]] = []
     for sub in found:
         sha = submission_sha256(sub.path)

@@ -57,3 +57,17 @@ def test_the_student_pre_check_shows_no_sandbox_note_but_verbose_grading_does(tm
         assert note not in check.output and note not in text.output
         assert note in verbose.output
     assert "note:" not in check.output
+
+
+def test_fontconfig_complaining_about_the_sandbox_is_not_shown_as_the_students_output(tmp_path):
+    from nngrade.engine.grading import grade
+
+    path = tmp_path / "plots.py"
+    path.write_text(  # what matplotlib's text rendering does under bubblewrap, and a line of the student's
+        "import sys\nsys.stderr.write('Fontconfig error: Cannot load default config file: No such file: (null)\\n')\n"
+        "print('my own line')\nsys.stderr.write('Fontconfig warning: ignoring UTF-8: not a valid region tag\\n')\n")
+
+    report = grade(path, only="api")
+
+    assert "my own line" in report.output
+    assert "Fontconfig" not in report.output

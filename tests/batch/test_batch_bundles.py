@@ -165,3 +165,16 @@ def members_from_bytes(data: bytes) -> dict[str, tuple[int, bytes]]:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {info.filename: (info.external_attr >> 16, archive.read(info)) for info in archive.infolist()}
+
+
+def test_student_bundle_explains_mnist_ships_the_api_document_and_names_the_systems(student_zip):
+    files = members(student_zip)
+    readme = files["README.md"].decode("utf-8")
+    api = files["docs/API.md"].decode("utf-8")
+    assert api.startswith((Path(__file__).resolve().parents[2] / "docs" / "API.md").read_text().split("\n")[0])
+    assert "Sigmoid" in api and "```python" not in api
+    assert "see docs/API.md" in files["student_template/layers.py"].decode("utf-8")
+    assert "nngrade data fetch mnist" in readme and '".[mnist-offline]"' in readme
+    for system in ("Linux", "macOS", "Windows"):
+        assert f"**{system}**" in readme
+    assert "not a security boundary" in readme

@@ -36,6 +36,7 @@ from nngrade.sandbox.host.errors import (
     WorkerTimeout,
 )
 from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
+from nngrade.sandbox.host.noise import without_kit_noise
 from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
 
@@ -186,8 +187,9 @@ class WorkerSession:
             self._timeout = previous
 
     def take_output(self) -> str:
-        """Text the worker printed since the previous call of this method (capped)."""
-        return self._output.take()
+        """Text the worker printed since the previous call of this method (capped), without the
+        lines libraries print about the sandbox itself (:mod:`.noise`)."""
+        return without_kit_noise(self._output.take())
 
     def start(self) -> None:
         """Start the worker now instead of on the first request (which is what imports the submission)."""
