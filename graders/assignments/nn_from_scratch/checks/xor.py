@@ -144,8 +144,9 @@ def train_function(ctx):
 
     A bug in the student's layers, losses or step therefore costs nothing here.
     The trained parameters must match the documented loop exactly; the
-    per-epoch record may be the weighted mean (documented), the plain mean of
-    the batch losses or the full-data loss after the epoch (a 0-point note).
+    per-epoch record may be the weighted mean (documented), the plain mean or
+    the sum of the batch losses, or the full-data loss after the epoch (the
+    last three earn a 0-point note).
     """
     f = ctx.fixture("train")
     start = [f[f"p{i}"] for i in range(4)]
@@ -183,8 +184,8 @@ def train_function(ctx):
         ctx.compare(history, f["history"], key="history", call=call, quantity="per-epoch losses",
                     inputs={"epochs": epochs, "batch_size": batch_size, "n": n},
                     fix="return one float per epoch: sum(batch_loss * len(idx)) / n over that epoch's batches "
-                        "(the plain mean of the batch losses, or the loss on all the data after the epoch, are "
-                        "accepted too).")
+                        "(the plain mean or the sum of the batch losses, or the loss on all the data after the "
+                        "epoch, are accepted too).")
     elif found != "weighted":
         ctx.note(f"train() records {train_replay.HISTORIES[found]} for each epoch; docs/API.md records "
                  f"{train_replay.HISTORIES['weighted']}. Both show training progress; the parameters match.")

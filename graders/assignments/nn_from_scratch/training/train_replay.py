@@ -4,7 +4,7 @@
 network and loss, so the trained parameters depend only on the loop itself.
 This module says what they should be, which per-epoch loss records are
 accepted (the batch-size-weighted mean documented in docs/API.md, the plain
-mean of the batch losses, or the full-data loss after the epoch), and what
+mean or the sum of the batch losses, or the full-data loss after the epoch), and what
 the parameters would be after the usual wrong loops, so a failure names the
 loop's mistake from what was measured.
 """
@@ -21,6 +21,7 @@ HISTORIES = {
     "weighted": "the batch losses weighted by batch size, divided by n (docs/API.md)",
     "plain": "the plain mean of the batch losses (the last, smaller batch weighs as much as a full one)",
     "after": "the loss on the whole data set after the epoch",
+    "sum": "the sum of the batch losses (it grows with the number of batches)",
 }
 
 #: Wrong loops recognised from the trained parameters: name -> (what was measured, the fix).
@@ -102,6 +103,7 @@ def run(params: Sequence[np.ndarray], x, y, *, epochs: int, lr: float, batch_siz
         records["weighted"].append(float(np.dot(values, sizes) / n))
         records["plain"].append(float(np.mean(values)))
         records["after"].append(mean_loss(current, x, y))
+        records["sum"].append(float(np.sum(values)))
     return current, {name: np.asarray(values) for name, values in records.items()}
 
 
