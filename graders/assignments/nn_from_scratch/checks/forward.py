@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
+from nngrade.assignments.nn_from_scratch.common import BOTH, FD_STEP
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.sandbox import StudentError
 
-BOTH = ("public", "hidden")
 
 
 def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = "", probe=None):

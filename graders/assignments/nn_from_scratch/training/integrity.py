@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from nngrade.assignments.nn_from_scratch.common import format_number, parameter_name
 from nngrade.assignments.nn_from_scratch.maths import backprop
 from nngrade.assignments.nn_from_scratch.training import replays
 
@@ -109,10 +110,6 @@ class TrainingRun:
         return (x if self.scale is None else x * self.scale), np.asarray(self.y[indices], dtype=np.float64)
 
 
-def param_name(index: int) -> str:
-    return f"{'W' if index % 2 == 0 else 'b'} of Linear layer {index // 2}"
-
-
 def snapshot_steps(run: TrainingRun, *, pairs: int, seed: int, reply_cap: int) -> list[int]:
     """Steps to spot-check: 0, the last one, and ``pairs`` random consecutive pairs.
 
@@ -147,7 +144,7 @@ def _worst(diff: np.ndarray, tolerance: np.ndarray) -> tuple[int, ...] | None:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6g}"
+    return format_number(value, 6)
 
 
 class IntegrityError(Exception):
@@ -161,11 +158,11 @@ def _arrays(values: list, key: str, shapes, step: int) -> list[np.ndarray]:
         what = "gradient of " if key == "grads" else ""
         if value.dtype.kind != "f" or value.shape != shape:
             raise IntegrityError(
-                f"step {step}: Network.parameters() gave the {what}{param_name(index)} as a {value.dtype} "
+                f"step {step}: Network.parameters() gave the {what}{parameter_name(index)} as a {value.dtype} "
                 f"array of shape {value.shape}; expected float values of shape {shape}.")
         if not np.all(np.isfinite(value)):
             when = "after step()" if key == "updated" else "before step()"
-            raise IntegrityError(f"step {step}: the {what}{param_name(index)} holds NaN or inf {when}.")
+            raise IntegrityError(f"step {step}: the {what}{parameter_name(index)} holds NaN or inf {when}.")
         arrays.append(np.asarray(value, dtype=np.float64))
     return arrays
 
@@ -185,7 +182,7 @@ def _parameter_order(params: list, run: TrainingRun) -> list[int]:
         found = next((i for i in candidates if matches(params[i], expected)), None)
         if found is None:
             raise IntegrityError(
-                f"step 0: Network.parameters() does not hold the initial {param_name(index)} the grader "
+                f"step 0: Network.parameters() does not hold the initial {parameter_name(index)} the grader "
                 "set; training must start from the parameters assigned to each Linear layer's W and b and "
                 "update them only with the gradient.")
         order.append(found)
@@ -201,7 +198,7 @@ def _check_update(run: TrainingRun, step: int, params, grads, updated, rtol: flo
         where = _worst(np.abs(moved - expected), bound)
         if where is None:
             continue
-        name = param_name(index)
+        name = parameter_name(index)
         own = _worst(np.abs(moved + run.lr * grad), bound) is None
         if own and _worst(np.abs(grad - exact), _tolerance(exact, np.zeros_like(exact), rtol)) is not None:
             raise IntegrityError(
@@ -226,7 +223,7 @@ def _check_drift(run: TrainingRun, label: str, yours: list, replayed: list, drif
         distance = _norm(mine - theirs)
         if distance > drift * travelled + 1e-5 * _norm(theirs) + 1e-12:
             raise IntegrityError(
-                f"{label}: {param_name(index)} is {_fmt(distance)} away from where plain SGD with the true "
+                f"{label}: {parameter_name(index)} is {_fmt(distance)} away from where plain SGD with the true "
                 f"gradients leads from the same start (it travelled {_fmt(travelled)}; allowed drift "
                 f"{drift:.0%} of that); training must update parameters only with the gradient.")
 
@@ -253,7 +250,7 @@ def _checks_in_order(run: TrainingRun, snapshots: list[dict], rtol: float) -> di
                 if not np.array_equal(after, now):
                     where = tuple(int(i) for i in np.argwhere(after != now)[0])
                     raise IntegrityError(
-                        f"between steps {step - 1} and {step}: {param_name(index)} changed outside "
+                        f"between steps {step - 1} and {step}: {parameter_name(index)} changed outside "
                         f"Network.step (at {list(where)}: {_fmt(after[where])} after step {step - 1}, "
                         f"{_fmt(now[where])} when step {step} began); training must update parameters "
                         "only with the gradient.")
@@ -344,7 +341,7 @@ def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], f
         for index, (produced, read) in enumerate(zip(by_step[steps[-1]][2], final)):
             if not np.all(np.abs(read - produced) <= ULPS * FLOAT32_EPS * np.abs(produced) + 1e-300):
                 raise IntegrityError(
-                    f"after training: {param_name(index)} read from the layer differs from what the last "
+                    f"after training: {parameter_name(index)} read from the layer differs from what the last "
                     "Network.step produced; training must update parameters only with the gradient, and nothing "
                     "may change them afterwards.")
     replayed_final, recorded = replayed.result() if replayed is not None else replays.replay(run, steps)
