@@ -159,6 +159,21 @@ def softmax_ce_forward(ctx):
                   "the softmax cross-entropy of the logits",
                   "compute log-softmax as z - m - log(sum(exp(z - m))) per row (m = row max) and return "
                   "the mean over samples of -sum(target * log_softmax).")
+    value = ctx.scalar(ctx.new("SoftmaxCrossEntropyLoss").call("forward", EXTREME_LOGITS, EXTREME_TARGET),
+                       call="SoftmaxCrossEntropyLoss().forward(logits, target) at logits of +/-1000")
+    ctx.observe("forward_extreme", value, EXTREME_LOSS, logits=EXTREME_LOGITS, target=EXTREME_TARGET)
+    if not (np.isfinite(value) and np.isclose(value, EXTREME_LOSS, rtol=ctx.rtol, atol=0.0)):
+        raise CheckFailed(
+            f"SoftmaxCrossEntropyLoss().forward(logits, target) with logits {EXTREME_LOGITS.tolist()} and the "
+            f"other class true returned {value:.6g}; the exact loss is {EXTREME_LOSS:g} (each sample costs "
+            "logsumexp(z) - z_true = 1000 - (-1000)). Fix: compute log-softmax as z - m - log(sum(exp(z - m))) "
+            "per row (m = the row max), never log(exp(z) / sum(exp(z))), which gives log(0) = -inf here.")
+
+
+#: Logits of magnitude 1000 with the other class true: each sample costs exactly 2000 (docs/API.md).
+EXTREME_LOGITS = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
+EXTREME_TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])
+EXTREME_LOSS = 2000.0
 
 
 #: (layer under test, the layer before it, the attribute where that layer caches its output).
