@@ -151,6 +151,45 @@ class IntegrityError(Exception):
     """The training did not follow plain SGD with the true gradient; the message says where."""
 
 
+class WrongGradient(IntegrityError):
+    """Every update was ``-lr`` times the reported gradient, but that gradient is not the true one.
+
+    Not an integrity failure: the step is right and a backward is wrong; the
+    message names the factor or the first layer that differs, counted from the output.
+    """
+
+
+def _wrong_gradient(run: TrainingRun, step: int, grads, true, rtol: float) -> WrongGradient:
+    """Describe how the reported gradients differ from the true ones at ``step``."""
+    wrong = [i for i, (g, e) in enumerate(zip(grads, true))
+             if _worst(np.abs(g - e), _tolerance(e, np.zeros_like(e), rtol)) is not None]
+    flat_g = np.concatenate([np.ravel(g) for g in grads])
+    flat_e = np.concatenate([np.ravel(e) for e in true])
+    denominator = float(flat_e @ flat_e)
+    factor = float(flat_g @ flat_e) / denominator if denominator > 0 else 0.0
+    scaled = factor != 0.0 and np.allclose(flat_g, factor * flat_e, rtol=1e-6,
+                                           atol=1e-9 * float(np.max(np.abs(flat_e))))
+    head = (f"step {step}: every checked update was exactly -lr x your gradient, so the step is right, but the "
+            "gradients themselves are not those of the loss: ")
+    last = len(true) - 2
+    first = max(wrong)
+    where = _worst(np.abs(grads[first] - true[first]), _tolerance(true[first], np.zeros_like(true[first]), rtol))
+    sample = f"yours {_fmt(grads[first][where])}, true {_fmt(true[first][where])}"
+    if scaled:
+        body = (f"every parameter's gradient is exactly {factor:.4g} x the true one ({sample} for "
+                f"{parameter_name(first)} at {list(where)}), the signature of a constant factor in "
+                f"{run.loss}.backward (its gradient check names it).")
+    elif all(i < last for i in wrong):
+        body = (f"the output layer's gradients are right and {parameter_name(first)} is the first to differ, "
+                f"counting from the output ({sample} at {list(where)}), so the loss is not the cause: look at the "
+                "backward of the layers below the output (Sigmoid.backward, Linear.backward) and at "
+                "Network.backward (their checks name the unit).")
+    else:
+        body = (f"{parameter_name(first)} differs at {list(where)} ({sample}); the output layer's gradient is "
+                f"already wrong, so look at {run.loss}.backward and at the output layer's backward first.")
+    return WrongGradient(head + body)
+
+
 def _arrays(values: list, key: str, shapes, step: int) -> list[np.ndarray]:
     """Validate one snapshot list (dtype, exact shape, finite) and return it as float64 arrays (never modified)."""
     arrays = []
@@ -199,12 +238,11 @@ def _check_update(run: TrainingRun, step: int, params, grads, updated, rtol: flo
         if where is None:
             continue
         name = parameter_name(index)
-        own = _worst(np.abs(moved + run.lr * grad), bound) is None
+        own = all(_worst(np.abs((a - b) + run.lr * g), _tolerance(-run.lr * e, np.maximum(np.abs(b), np.abs(a)),
+                                                                  rtol)) is None
+                  for b, g, a, e in zip(params, grads, updated, true))
         if own and _worst(np.abs(grad - exact), _tolerance(exact, np.zeros_like(exact), rtol)) is not None:
-            raise IntegrityError(
-                f"step {step}: your gradient of {name} differs from the true gradient of the loss for that "
-                f"batch at {list(where)}: yours {_fmt(grad[where])}, true {_fmt(exact[where])}; training "
-                "must update parameters only with the gradient (-lr times the true gradient of the loss).")
+            raise _wrong_gradient(run, step, grads, true, rtol)
         raise IntegrityError(
             f"step {step}: your parameters moved by {_fmt(moved[where])} ({name} at {list(where)}) but "
             f"-lr * gradient is {_fmt(expected[where])} (lr {run.lr:g}); training must update parameters "
