@@ -47,10 +47,10 @@ LOSS = "SoftmaxCrossEntropyLoss"
 def mean_loss(params, x: np.ndarray, y: np.ndarray) -> float:
     """Softmax cross-entropy of the network ``params`` on ``(x, y)``, a mean over samples."""
     z = mlp_outputs(params, x, output_sigmoid=False)
-    # NOTE: the row max is subtracted before exp, so no logit overflows.
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(np.sum(y * (log_sum - shifted)) / x.shape[0])
+    # NOTE: the row max comes out of the exp, so no logit overflows.
+    peak = z.max(axis=1, keepdims=True)
+    log_sum = peak + np.log(np.exp(z - peak).sum(axis=1, keepdims=True))
+    return float(np.sum(y * (log_sum - z)) / len(x))
 
 
 def _update_first_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float) -> None:
@@ -86,11 +86,10 @@ def run(params: Sequence[np.ndarray], x, y, *, epochs: int, lr: float, batch_siz
     rng = np.random.default_rng(seed)
     fixed = rng.permutation(n) if loop == "one_permutation" else None
     records: dict[str, list[float]] = {name: [] for name in HISTORIES}
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         order = np.arange(n) if loop == "no_shuffle" else fixed if fixed is not None else rng.permutation(n)
         values, sizes = [], []
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+        for idx in np.split(order, np.arange(batch_size, n, batch_size)):
             if loop == "drop_last" and len(idx) < batch_size:
                 continue
             values.append(mean_loss(current, x[idx], y[idx]))
@@ -98,8 +97,8 @@ def run(params: Sequence[np.ndarray], x, y, *, epochs: int, lr: float, batch_siz
             if loop == "update_first":
                 _update_first_step(current, x[idx], y[idx], lr)
                 continue
-            for param, grad in zip(current, gradients(current, x[idx], y[idx], loss=LOSS, output_sigmoid=False)):
-                param -= lr * grad
+            steps = gradients(current, x[idx], y[idx], loss=LOSS, output_sigmoid=False)
+            current = [value - lr * gradient for value, gradient in zip(current, steps)]
         records["weighted"].append(float(np.dot(values, sizes) / n))
         records["plain"].append(float(np.mean(values)))
         records["after"].append(mean_loss(current, x, y))
