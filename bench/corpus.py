@@ -4,12 +4,20 @@ Usage::
 
     python bench/corpus.py [--jobs N]
 
-For each broken implementation (``tests/corpus/broken.py``): was it caught (the
-expected checks lost points) and diagnosed correctly (the expected diagnosis
-on the expected check)? For the reference and each correct-but-different
-implementation (``tests/corpus/correct/``): did it score full marks, and did
-any diagnosis appear (a false positive)? Exits with status 1 when anything
-was missed. MNIST is not graded (see ``tests/corpus/harness.py``).
+The mutation corpus: for each broken implementation (``tests/corpus/broken.py``):
+was it caught (the expected checks lost points) and diagnosed correctly (the
+expected diagnosis on the expected check)? For the reference and each
+correct-but-different implementation (``tests/corpus/correct/``): did it score
+full marks, and did any diagnosis appear (a false positive)?
+
+The real corpus (``tests/corpus/real/MANIFEST.toml``), reported separately:
+correct ports at full marks (apart from their documented deviations), bugs
+caught, bugs named with the right unit, and cascaded penalties (a check lost
+although it grades none of the port's faulty units; see
+``tests/corpus/real_harness.py``).
+
+Exits with status 1 when anything was missed. MNIST is not graded (see
+``tests/corpus/harness.py``).
 """
 from __future__ import annotations
 
@@ -31,6 +39,7 @@ from corpus.harness import (  # noqa: E402
     judge_broken,
     lost_points,
 )
+from corpus.real_harness import judge_real, real_ports  # noqa: E402
 from submissions import REFERENCE_DIR  # noqa: E402
 
 
@@ -42,6 +51,8 @@ def main(argv=None) -> int:
         broken = list(pool.map(lambda entry: judge_broken(entry, grade_broken(entry, Path(folder))), BROKEN))
         correct_paths = [REFERENCE_DIR, *correct_submissions()]
         correct = list(pool.map(grade_quickly, correct_paths))
+        ports = real_ports()
+        real = list(pool.map(lambda port: judge_real(port, grade_quickly(port.path)), ports))
 
     print("Broken implementations (tests/corpus/broken.py)")
     for verdict in broken:
@@ -61,7 +72,27 @@ def main(argv=None) -> int:
     print(f"\nTotals: caught {caught}/{len(broken)}, diagnosed correctly {diagnosed}/{len(broken)}, "
           f"false positives {false_positives} (diagnoses on {len(correct)} correct implementations; "
           f"{full}/{len(correct)} at full marks)")
-    return 0 if caught == diagnosed == len(broken) and false_positives == 0 and full == len(correct) else 1
+    mutation_ok = caught == diagnosed == len(broken) and false_positives == 0 and full == len(correct)
+    return 0 if mutation_ok and _report_real(real) else 1
+
+
+def _report_real(real) -> bool:
+    """Print the real corpus's section; True when it meets its targets."""
+    print("\nReal-code corpus (tests/corpus/real/), correct ports")
+    correct = [v for v in real if v.port.correct]
+    bugs = [v for v in real if not v.port.correct]
+    for verdict in correct:
+        print("  " + verdict.line())
+    print("\nReal-code corpus, ports with bugs")
+    for verdict in bugs:
+        print("  " + verdict.line())
+    full = sum(v.full_marks for v in correct)
+    caught = sum(v.caught for v in bugs)
+    named = sum(v.named for v in bugs)
+    cascades = sum(len(v.unexplained) for v in bugs)
+    print(f"\nReal totals: correct at full marks {full}/{len(correct)}, bugs caught {caught}/{len(bugs)}, "
+          f"named with the right unit {named}/{len(bugs)}, cascaded penalties {cascades}")
+    return full == len(correct) and caught == len(bugs) and named >= 0.9 * len(bugs) and cascades == 0
 
 
 if __name__ == "__main__":

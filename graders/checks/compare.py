@@ -22,8 +22,12 @@ class NotRun(Exception):
     """The check could not run for a reason that is not the student's (e.g. no dataset)."""
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.10g}"
+def format_number(value: float, digits: int = 10) -> str:
+    """``value`` with ``digits`` significant digits: the one number format of every message."""
+    return f"{value:.{digits}g}"
+
+
+_fmt = format_number
 
 
 def validate_array(value, *, call: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -8,6 +8,7 @@ up as a check status in a complete report.
 from __future__ import annotations
 
 import platform
+import re
 import tempfile
 import threading
 import time
@@ -141,6 +142,20 @@ def _attempt_check(spec, ctx) -> tuple[str, float, str, CheckContext]:
     if isinstance(outcome, Partial):
         return "failed", outcome.fraction, "\n".join([outcome.message, *_notes(ctx)]), ctx
     return "passed", 1.0, "\n".join(_notes(ctx)), ctx
+
+
+#: A floating-point warning as Python prints it: ``file:line: RuntimeWarning: overflow encountered in exp``.
+FLOATING_POINT_WARNING = re.compile(
+    r"([^\s:]+:\d+): RuntimeWarning: ((?:overflow|divide by zero|invalid value|underflow) encountered in [\w ]+)")
+
+
+def floating_point_notes(output: str) -> list[str]:
+    """0-point notes for the floating-point warnings the student's code printed during a check."""
+    found = dict.fromkeys(f"{where.rsplit('/', 1)[-1]}: {what.strip()}"
+                          for where, what in FLOATING_POINT_WARNING.findall(output or ""))
+    return [f"Note (no points lost): your code raised a floating-point warning ({item}); the values were "
+            "judged as returned, and a form that cannot overflow or divide by zero avoids it."
+            for item in list(found)[:3]]
 
 
 def _notes(ctx) -> list[str]:
@@ -410,6 +425,9 @@ def _run_phase(session, checks, skipped, status_of, config, diagnose, assignment
                              visibility=visibility, message=message, output=session.take_output(),
                              duration=round(time.perf_counter() - began, 4),
                              data=ctx.data if ctx is not None else {})
+        notes = floating_point_notes(result.output) if ctx is not None else []
+        if notes:
+            result.message = "\n".join([m for m in (result.message,) if m] + notes)
         if status != "passed" and ctx is not None:
             result.diagnoses = diagnose(spec.id, status, ctx.observations)
         results[spec.id] = result

@@ -60,6 +60,13 @@ TITLES = {
     "init_constant": "Constant initial weights: the symmetry is never broken",
     "init_all_positive": "All-positive initial weights (rand instead of a zero-mean draw)",
     "init_scale": "Initial weights of implausible scale",
+    "output_activation_derivative_skipped": "The output layer's activation derivative is skipped",
+    "hidden_activation_derivative_skipped": "The hidden error misses the activation derivative",
+    "train_loop_wrong": "train() is not the documented SGD loop",
+    "loss_backward_modifies_cache": "A loss's backward overwrites what its forward cached",
+    "softmax_elementwise_derivative_on_output": "Sigmoid-style derivative of an already-softmaxed output",
+    "binary_cross_entropy_on_softmax": "Binary cross-entropy applied to softmax outputs",
+    "mse_half_sum": "MSE written as 1/2 * sum of squares",
 }
 ENTRIES = {e.id: e for e in CATALOGUE}
 

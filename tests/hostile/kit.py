@@ -250,14 +250,12 @@ INERT = dedent('''
     class Network:
         def __init__(self, layers):
             self.layers = list(layers)
+        # Composition is a unit of its own (gradients.network_backward runs it over the grader's layers),
+        # so the inert Network does not chain its layers either: it answers through ANSWER like the rest.
         def forward(self, x):
-            for layer in self.layers:
-                x = layer.forward(x)
-            return x
+            return _answer("Network.forward", x)
         def backward(self, grad_out):
-            for layer in reversed(self.layers):
-                grad_out = layer.backward(grad_out)
-            return grad_out
+            return _answer("Network.backward", grad_out)
         def parameters(self):
             return [pair for layer in self.layers if hasattr(layer, "W")
                     for pair in ((layer.W, layer.dW), (layer.b, layer.db))]

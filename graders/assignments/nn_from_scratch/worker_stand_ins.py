@@ -8,6 +8,8 @@ follow docs/API.md (attributes ``W``, ``b``, ``dW``, ``db``, ``x``, ``y``,
 here, apart from the reference. Copied beside the sandbox's worker as
 ``plugin_worker_stand_ins.py``; imports only NumPy.
 """
+import functools
+
 import numpy as np
 
 
@@ -43,9 +45,9 @@ class StandInSigmoid:
 
     def forward(self, x):
         x = np.asarray(x, dtype=np.float64)
-        # NOTE: exp of -|x| never overflows; both branches are the same function.
-        e = np.exp(-np.abs(x))
-        self.y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        # NOTE: exp of -|x| never overflows; 1/(1+d) for x >= 0 and d/(1+d) below are the same function.
+        decay = np.exp(-np.abs(x))
+        self.y = np.where(x >= 0, 1.0, decay) / (1.0 + decay)
         return self.y
 
     def backward(self, grad_y):
@@ -61,25 +63,18 @@ class StandInNetwork:
         self.layers = list(layers)
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+        return functools.reduce(lambda value, layer: layer.forward(value), self.layers, x)
 
     def backward(self, grad_out):
-        for layer in reversed(self.layers):
-            grad_out = layer.backward(grad_out)
-        return grad_out
+        return functools.reduce(lambda gradient, layer: layer.backward(gradient), self.layers[::-1], grad_out)
 
     def parameters(self):
-        pairs = []
-        for layer in self.layers:
-            if isinstance(layer, StandInLinear):
-                pairs += [(layer.W, layer.dW), (layer.b, layer.db)]
-        return pairs
+        return [pair for layer in self.layers if isinstance(layer, StandInLinear)
+                for pair in ((layer.W, layer.dW), (layer.b, layer.db))]
 
     def step(self, lr):
-        for param, grad in self.parameters():
-            param -= lr * grad
+        for value, gradient in self.parameters():
+            np.subtract(value, lr * np.asarray(gradient), out=value)
 
 
 class StandInSoftmaxCrossEntropyLoss:
@@ -90,27 +85,27 @@ class StandInSoftmaxCrossEntropyLoss:
     def forward(self, logits, target):
         z = np.asarray(logits, dtype=np.float64)
         self.target = np.asarray(target, dtype=np.float64)
-        # NOTE: the row max is subtracted before exp, so no logit overflows.
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        self.probs = np.exp(shifted - log_sum)
-        return float(np.sum(self.target * (log_sum - shifted)) / z.shape[0])
+        # NOTE: the row max comes out of the exp, so no logit overflows.
+        peak = z.max(axis=1, keepdims=True)
+        log_sum = peak + np.log(np.exp(z - peak).sum(axis=1, keepdims=True))
+        self.probs = np.exp(z - log_sum)
+        return float(np.sum(self.target * (log_sum - z)) / len(z))
 
     def backward(self):
-        return (self.probs - self.target) / self.probs.shape[0]
+        return (self.probs - self.target) / len(self.probs)
 
 
 class StandInMSELoss:
     """``mean((pred - target) ** 2)``; gradient ``2 * (pred - target) / pred.size``."""
 
-    diff = None
+    residual = None
 
     def forward(self, pred, target):
-        self.diff = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
-        return float(np.mean(self.diff ** 2))
+        self.residual = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
+        return float(np.square(self.residual).mean())
 
     def backward(self):
-        return 2.0 * self.diff / self.diff.size
+        return self.residual * (2.0 / self.residual.size)
 
 
 STAND_INS = {"Linear": StandInLinear, "Sigmoid": StandInSigmoid, "Network": StandInNetwork,

@@ -15,7 +15,11 @@ from ..api import API, KEYWORDS
 
 
 def _parameters(signature: str):
-    """Parse ``"(self, x, *, lr)"`` into ``(positional names, keyword names, has *args, has **kw)``.
+    """Parse ``"(self, x, *, lr)"`` into ``(positional, required, keywords, varargs, varkw)``.
+
+    ``positional``: the positional parameter names; ``required``: how many of
+    them have no default; ``keywords``: the names that can be passed by
+    keyword; ``varargs``/``varkw``: whether ``*args``/``**kwargs`` are taken.
 
     Returns None when the text cannot be parsed (an exotic default value).
     """

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from nngrade.assignments.nn_from_scratch.common import BOTH
 from nngrade.assignments.nn_from_scratch.fixture_build import one_hot, reference
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.engine.fixture_store import fixture_generator
 from nngrade.sandbox import StudentError
-
-BOTH = ("public", "hidden")
 
 
 def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = "", probe=None):
@@ -166,6 +165,29 @@ def softmax_ce_forward(ctx):
                   "the softmax cross-entropy of the logits",
                   "compute log-softmax as z - m - log(sum(exp(z - m))) per row (m = row max) and return "
                   "the mean over samples of -sum(target * log_softmax).")
+    value = ctx.scalar(ctx.new("SoftmaxCrossEntropyLoss").call("forward", EXTREME_LOGITS, EXTREME_TARGET),
+                       call="SoftmaxCrossEntropyLoss().forward(logits, target) at logits of +/-1000")
+    ctx.observe("forward_extreme", value, EXTREME_LOSS, logits=EXTREME_LOGITS, target=EXTREME_TARGET)
+    # NOTE: a clipped log (nnfs, Keras) caps each sample at -log(eps): accepted down to -log(1e-6), as for
+    # CrossEntropyLoss; only inf, nan or a smaller value (the mistake hidden) fail.
+    floor = -np.log(ZERO_CLIP_FLOOR)
+    if not (np.isfinite(value) and value >= floor * (1 - 1e-9)):
+        raise CheckFailed(
+            f"SoftmaxCrossEntropyLoss().forward(logits, target) with logits {EXTREME_LOGITS.tolist()} and the "
+            f"other class true returned {value:.6g}; the exact loss is {EXTREME_LOSS:g} (each sample costs "
+            f"logsumexp(z) - z_true = 1000 - (-1000)), and at least {floor:.4g} is required. Fix: compute "
+            "log-softmax as z - m - log(sum(exp(z - m))) per row (m = the row max), never "
+            "log(exp(z) / sum(exp(z))), which gives log(0) = -inf here.")
+    if not np.isclose(value, EXTREME_LOSS, rtol=ctx.rtol, atol=0.0):
+        ctx.note(f"SoftmaxCrossEntropyLoss at logits of +/-1000 gives {value:.6g} where the exact loss is "
+                 f"{EXTREME_LOSS:g}: the probabilities are clipped before the log; log-softmax "
+                 "(z - m - log(sum(exp(z - m)))) is exact.")
+
+
+#: Logits of magnitude 1000 with the other class true: each sample costs exactly 2000 (docs/API.md).
+EXTREME_LOGITS = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
+EXTREME_TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])
+EXTREME_LOSS = 2000.0
 
 
 #: (layer under test, the layer before it, the attribute where that layer caches its output).

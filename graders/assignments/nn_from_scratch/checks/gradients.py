@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nngrade.assignments.nn_from_scratch.common import BOTH, FD_STEP, parameter_name
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import is_factor, scale_factor
 from nngrade.assignments.nn_from_scratch.fixture_build import (
     gradients_of,
@@ -20,9 +21,6 @@ from ..maths import composition
 from ..maths.backprop import loss_gradient
 from ..maths.evaluate import mlp_outputs
 from .network import build_network, stand_in
-
-BOTH = ("public", "hidden")
-FD_STEP = 1e-6
 
 
 def _loss_gradient(ctx, cls: str, fixture_name: str, first: str, formula: str, fix: str):
@@ -229,11 +227,6 @@ def network_backward(ctx):
 
 
 STEP_PROBE_LR = 0.1
-
-
-def parameter_name(index: int) -> str:
-    """``"b of Linear layer 1"`` for index 3 of ``[W0, b0, W1, b1, ...]``."""
-    return f"{'W' if index % 2 == 0 else 'b'} of Linear layer {index // 2}"
 
 
 def _step_probe(ctx, net, linears, f):

@@ -4,13 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from nngrade.assignments.nn_from_scratch.checks.forward import SIGMOID_PROBE, linear_fixture_of
+from nngrade.assignments.nn_from_scratch.common import BOTH, FD_STEP
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed, mismatch_report
 from nngrade.checks.registry import check
 from nngrade.engine.fixture_store import fixture_generator
-
-BOTH = ("public", "hidden")
-FD_STEP = 1e-6
 
 
 @check("jacobians.softmax_jacobian", name="Softmax per-sample Jacobian", group="jacobians",

@@ -21,6 +21,7 @@ from nngrade.assignments.nn_from_scratch.training import replays
 from nngrade.assignments.nn_from_scratch.training.integrity import (
     IntegrityError,
     TrainingRun,
+    WrongGradient,
     snapshot_steps,
     verify_training,
 )
@@ -73,7 +74,7 @@ def verified(ctx, run: TrainingRun, result: dict, steps: list[int], final, label
         summary = verify_training(run, result["snapshots"], steps, final, update_rtol=tolerances["update_rtol"],
                                   drift=tolerances["training_drift"], replayed=replayed)
     except IntegrityError as exc:
-        ctx.observe(key, str(exc), None, steps=steps)
+        ctx.observe(key, str(exc), None, steps=steps, wrong_gradient=isinstance(exc, WrongGradient))
         return f"{label}, {exc}"
     ctx.observe(key, None, None, steps=steps)
     ctx.data.setdefault("integrity", summary)
@@ -109,9 +110,13 @@ def _xor(ctx, sizes, loss_name, targets, lr, output_sigmoid):
     ctx.data.update({"loss_curves": curves, "seeds": seeds, "seeds_converged": converged,
                      "accuracies": [acc for _, acc, _, _ in outcomes]})
     if violations:
+        gradient_only = all(obs.inputs.get("wrong_gradient") for key, obs in ctx.observations.items()
+                            if key.startswith("integrity_") and obs.yours is not None)
+        what = ("used gradients that are not those of the loss (the step followed them exactly)"
+                if gradient_only else "did not follow gradient descent")
         raise CheckFailed(f"XOR with a {'-'.join(map(str, sizes))} network and {loss_name}, lr {lr}: the "
-                          f"training did not follow gradient descent ({len(violations)} of {len(seeds)} "
-                          f"seeds), so it earns nothing.\n" + "\n".join(violations))
+                          f"training {what} ({len(violations)} of {len(seeds)} seeds), so it earns nothing.\n"
+                          + "\n".join(violations))
     if converged == len(seeds):
         return None
     lines = "\n".join(f"  seed {s}: accuracy {acc:.0%}, loss {first:.4g} -> {last:.4g}"
@@ -147,8 +152,9 @@ def train_function(ctx):
 
     A bug in the student's layers, losses or step therefore costs nothing here.
     The trained parameters must match the documented loop exactly; the
-    per-epoch record may be the weighted mean (documented), the plain mean of
-    the batch losses or the full-data loss after the epoch (a 0-point note).
+    per-epoch record may be the weighted mean (documented), the plain mean or
+    the sum of the batch losses, or the full-data loss after the epoch (the
+    last three earn a 0-point note).
     """
     f = ctx.fixture("train")
     start = [f[f"p{i}"] for i in range(4)]
@@ -187,8 +193,8 @@ def train_function(ctx):
         ctx.compare(history, f["history"], key="history", call=call, quantity="per-epoch losses",
                     inputs={"epochs": epochs, "batch_size": batch_size, "n": n},
                     fix="return one float per epoch: sum(batch_loss * len(idx)) / n over that epoch's batches "
-                        "(the plain mean of the batch losses, or the loss on all the data after the epoch, are "
-                        "accepted too).")
+                        "(the plain mean or the sum of the batch losses, or the loss on all the data after the "
+                        "epoch, are accepted too).")
     elif found != "weighted":
         ctx.note(f"train() records {train_replay.HISTORIES[found]} for each epoch; docs/API.md records "
                  f"{train_replay.HISTORIES['weighted']}. Both show training progress; the parameters match.")

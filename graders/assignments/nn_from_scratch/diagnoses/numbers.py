@@ -12,6 +12,7 @@ import numpy as np
 
 from nngrade.assignments.nn_from_scratch.maths.backprop import loss_gradient
 from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
+from nngrade.checks.compare import format_number
 from nngrade.engine.config import load_config
 
 #: Tolerance of a signature match: loose enough for a student who computes in
@@ -152,7 +153,7 @@ def ratio_evidence(factor: float, size: int, what: str = "elements") -> str:
 
 def fmt(value: float) -> str:
     """A number in evidence text: four significant digits."""
-    return f"{value:.4g}"
+    return format_number(value, 4)
 
 
 def fmt_list(values) -> str:

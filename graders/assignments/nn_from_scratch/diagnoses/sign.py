@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nngrade.assignments.nn_from_scratch.checks.gradients import parameter_name
+from nngrade.assignments.nn_from_scratch.common import parameter_name
 from nngrade.assignments.nn_from_scratch.diagnoses.numbers import (
     as_array,
     close,

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nngrade.assignments.nn_from_scratch.common import format_number, parameter_name
 from nngrade.assignments.nn_from_scratch.maths import backprop
 from nngrade.assignments.nn_from_scratch.training import replays
 
@@ -110,10 +111,6 @@ class TrainingRun:
         return (x if self.scale is None else x * self.scale), np.asarray(self.y[indices], dtype=np.float64)
 
 
-def param_name(index: int) -> str:
-    return f"{'W' if index % 2 == 0 else 'b'} of Linear layer {index // 2}"
-
-
 def snapshot_steps(run: TrainingRun, *, pairs: int, seed: int, reply_cap: int) -> list[int]:
     """Steps to spot-check: 0, the last one, and ``pairs`` random consecutive pairs.
 
@@ -148,11 +145,50 @@ def _worst(diff: np.ndarray, tolerance: np.ndarray) -> tuple[int, ...] | None:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6g}"
+    return format_number(value, 6)
 
 
 class IntegrityError(Exception):
     """The training did not follow plain SGD with the true gradient; the message says where."""
+
+
+class WrongGradient(IntegrityError):
+    """Every update was ``-lr`` times the reported gradient, but that gradient is not the true one.
+
+    Not an integrity failure: the step is right and a backward is wrong; the
+    message names the factor or the first layer that differs, counted from the output.
+    """
+
+
+def _wrong_gradient(run: TrainingRun, step: int, grads, true, rtol: float) -> WrongGradient:
+    """Describe how the reported gradients differ from the true ones at ``step``."""
+    wrong = [i for i, (g, e) in enumerate(zip(grads, true))
+             if _worst(np.abs(g - e), _tolerance(e, np.zeros_like(e), rtol)) is not None]
+    flat_g = np.concatenate([np.ravel(g) for g in grads])
+    flat_e = np.concatenate([np.ravel(e) for e in true])
+    denominator = float(flat_e @ flat_e)
+    factor = float(flat_g @ flat_e) / denominator if denominator > 0 else 0.0
+    scaled = factor != 0.0 and np.allclose(flat_g, factor * flat_e, rtol=1e-6,
+                                           atol=1e-9 * float(np.max(np.abs(flat_e))))
+    head = (f"step {step}: every checked update was exactly -lr x your gradient, so the step is right, but the "
+            "gradients themselves are not those of the loss: ")
+    last = len(true) - 2
+    first = max(wrong)
+    where = _worst(np.abs(grads[first] - true[first]), _tolerance(true[first], np.zeros_like(true[first]), rtol))
+    sample = f"yours {_fmt(grads[first][where])}, true {_fmt(true[first][where])}"
+    if scaled:
+        body = (f"every parameter's gradient is exactly {factor:.4g} x the true one ({sample} for "
+                f"{parameter_name(first)} at {list(where)}), the signature of a constant factor in "
+                f"{run.loss}.backward (its gradient check names it).")
+    elif all(i < last for i in wrong):
+        body = (f"the output layer's gradients are right and {parameter_name(first)} is the first to differ, "
+                f"counting from the output ({sample} at {list(where)}), so the loss is not the cause: look at the "
+                "backward of the layers below the output (Sigmoid.backward, Linear.backward) and at "
+                "Network.backward (their checks name the unit).")
+    else:
+        body = (f"{parameter_name(first)} differs at {list(where)} ({sample}); the output layer's gradient is "
+                f"already wrong, so look at {run.loss}.backward and at the output layer's backward first.")
+    return WrongGradient(head + body)
 
 
 def _arrays(values: list, key: str, shapes, step: int) -> list[np.ndarray]:
@@ -162,11 +198,11 @@ def _arrays(values: list, key: str, shapes, step: int) -> list[np.ndarray]:
         what = "gradient of " if key == "grads" else ""
         if value.dtype.kind != "f" or value.shape != shape:
             raise IntegrityError(
-                f"step {step}: Network.parameters() gave the {what}{param_name(index)} as a {value.dtype} "
+                f"step {step}: Network.parameters() gave the {what}{parameter_name(index)} as a {value.dtype} "
                 f"array of shape {value.shape}; expected float values of shape {shape}.")
         if not np.all(np.isfinite(value)):
             when = "after step()" if key == "updated" else "before step()"
-            raise IntegrityError(f"step {step}: the {what}{param_name(index)} holds NaN or inf {when}.")
+            raise IntegrityError(f"step {step}: the {what}{parameter_name(index)} holds NaN or inf {when}.")
         arrays.append(np.asarray(value, dtype=np.float64))
     return arrays
 
@@ -186,7 +222,7 @@ def _parameter_order(params: list, run: TrainingRun) -> list[int]:
         found = next((i for i in candidates if matches(params[i], expected)), None)
         if found is None:
             raise IntegrityError(
-                f"step 0: Network.parameters() does not hold the initial {param_name(index)} the grader "
+                f"step 0: Network.parameters() does not hold the initial {parameter_name(index)} the grader "
                 "set; training must start from the parameters assigned to each Linear layer's W and b and "
                 "update them only with the gradient.")
         order.append(found)
@@ -202,13 +238,12 @@ def _check_update(run: TrainingRun, step: int, params, grads, updated, rtol: flo
         where = _worst(np.abs(moved - expected), bound)
         if where is None:
             continue
-        name = param_name(index)
-        own = _worst(np.abs(moved + run.lr * grad), bound) is None
+        name = parameter_name(index)
+        own = all(_worst(np.abs((a - b) + run.lr * g), _tolerance(-run.lr * e, np.maximum(np.abs(b), np.abs(a)),
+                                                                  rtol)) is None
+                  for b, g, a, e in zip(params, grads, updated, true))
         if own and _worst(np.abs(grad - exact), _tolerance(exact, np.zeros_like(exact), rtol)) is not None:
-            raise IntegrityError(
-                f"step {step}: your gradient of {name} differs from the true gradient of the loss for that "
-                f"batch at {list(where)}: yours {_fmt(grad[where])}, true {_fmt(exact[where])}; training "
-                "must update parameters only with the gradient (-lr times the true gradient of the loss).")
+            raise _wrong_gradient(run, step, grads, true, rtol)
         raise IntegrityError(
             f"step {step}: your parameters moved by {_fmt(moved[where])} ({name} at {list(where)}) but "
             f"-lr * gradient is {_fmt(expected[where])} (lr {run.lr:g}); training must update parameters "
@@ -227,7 +262,7 @@ def _check_drift(run: TrainingRun, label: str, yours: list, replayed: list, drif
         distance = _norm(mine - theirs)
         if distance > drift * travelled + 1e-5 * _norm(theirs) + 1e-12:
             raise IntegrityError(
-                f"{label}: {param_name(index)} is {_fmt(distance)} away from where plain SGD with the true "
+                f"{label}: {parameter_name(index)} is {_fmt(distance)} away from where plain SGD with the true "
                 f"gradients leads from the same start (it travelled {_fmt(travelled)}; allowed drift "
                 f"{drift:.0%} of that); training must update parameters only with the gradient.")
 
@@ -254,7 +289,7 @@ def _checks_in_order(run: TrainingRun, snapshots: list[dict], rtol: float) -> di
                 if not np.array_equal(after, now):
                     where = tuple(int(i) for i in np.argwhere(after != now)[0])
                     raise IntegrityError(
-                        f"between steps {step - 1} and {step}: {param_name(index)} changed outside "
+                        f"between steps {step - 1} and {step}: {parameter_name(index)} changed outside "
                         f"Network.step (at {list(where)}: {_fmt(after[where])} after step {step - 1}, "
                         f"{_fmt(now[where])} when step {step} began); training must update parameters "
                         "only with the gradient.")
@@ -345,7 +380,7 @@ def verify_training(run: TrainingRun, snapshots: list[dict], steps: list[int], f
         for index, (produced, read) in enumerate(zip(by_step[steps[-1]][2], final)):
             if not np.all(np.abs(read - produced) <= ULPS * FLOAT32_EPS * np.abs(produced) + 1e-300):
                 raise IntegrityError(
-                    f"after training: {param_name(index)} read from the layer differs from what the last "
+                    f"after training: {parameter_name(index)} read from the layer differs from what the last "
                     "Network.step produced; training must update parameters only with the gradient, and nothing "
                     "may change them afterwards.")
     replayed_final, recorded = replayed.result() if replayed is not None else replays.replay(run, steps)

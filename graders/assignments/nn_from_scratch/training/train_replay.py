@@ -4,7 +4,7 @@
 network and loss, so the trained parameters depend only on the loop itself.
 This module says what they should be, which per-epoch loss records are
 accepted (the batch-size-weighted mean documented in docs/API.md, the plain
-mean of the batch losses, or the full-data loss after the epoch), and what
+mean or the sum of the batch losses, or the full-data loss after the epoch), and what
 the parameters would be after the usual wrong loops, so a failure names the
 loop's mistake from what was measured.
 """
@@ -22,6 +22,7 @@ HISTORIES = {
     "weighted": "the batch losses weighted by batch size, divided by n (docs/API.md)",
     "plain": "the plain mean of the batch losses (the last, smaller batch weighs as much as a full one)",
     "after": "the loss on the whole data set after the epoch",
+    "sum": "the sum of the batch losses (it grows with the number of batches)",
 }
 
 #: Wrong loops recognised from the trained parameters: name -> (what was measured, the fix).
@@ -47,10 +48,10 @@ LOSS = "SoftmaxCrossEntropyLoss"
 def mean_loss(params, x: np.ndarray, y: np.ndarray) -> float:
     """Softmax cross-entropy of the network ``params`` on ``(x, y)``, a mean over samples."""
     z = mlp_outputs(params, x, output_sigmoid=False)
-    # NOTE: the row max is subtracted before exp, so no logit overflows.
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(np.sum(y * (log_sum - shifted)) / x.shape[0])
+    # NOTE: the row max comes out of the exp, so no logit overflows.
+    peak = z.max(axis=1, keepdims=True)
+    log_sum = peak + np.log(np.exp(z - peak).sum(axis=1, keepdims=True))
+    return float(np.sum(y * (log_sum - z)) / len(x))
 
 
 def _update_first_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float) -> None:
@@ -86,11 +87,10 @@ def run(params: Sequence[np.ndarray], x, y, *, epochs: int, lr: float, batch_siz
     rng = np.random.default_rng(seed)
     fixed = rng.permutation(n) if loop == "one_permutation" else None
     records: dict[str, list[float]] = {name: [] for name in HISTORIES}
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         order = np.arange(n) if loop == "no_shuffle" else fixed if fixed is not None else rng.permutation(n)
         values, sizes = [], []
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+        for idx in np.split(order, np.arange(batch_size, n, batch_size)):
             if loop == "drop_last" and len(idx) < batch_size:
                 continue
             values.append(mean_loss(current, x[idx], y[idx]))
@@ -98,11 +98,12 @@ def run(params: Sequence[np.ndarray], x, y, *, epochs: int, lr: float, batch_siz
             if loop == "update_first":
                 _update_first_step(current, x[idx], y[idx], lr)
                 continue
-            for param, grad in zip(current, gradients(current, x[idx], y[idx], loss=LOSS, output_sigmoid=False)):
-                param -= lr * grad
+            steps = gradients(current, x[idx], y[idx], loss=LOSS, output_sigmoid=False)
+            current = [value - lr * gradient for value, gradient in zip(current, steps)]
         records["weighted"].append(float(np.dot(values, sizes) / n))
         records["plain"].append(float(np.mean(values)))
         records["after"].append(mean_loss(current, x, y))
+        records["sum"].append(float(np.sum(values)))
     return current, {name: np.asarray(values) for name, values in records.items()}
 
 
