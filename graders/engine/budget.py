@@ -80,16 +80,19 @@ class Budget:
     def _key(self, op: str, fields: dict[str, Any]) -> tuple | None:
         """The method a request runs when it runs one object's own code only (else None)."""
         target = fields.get("obj")
-        if op != "call" or _handle(target) in self.composites or _holds_objects(fields.get("args")) \
-                or _holds_objects(fields.get("kwargs")):
+        if op != "call" or not isinstance(target, RemoteObject) or _handle(target) in self.composites \
+                or _holds_objects(fields.get("args")) or _holds_objects(fields.get("kwargs")):
             return None
         return (target.type_name, fields.get("method"))
 
     def _note_composite(self, op: str, fields: dict[str, Any], value: Any) -> None:
+        handle = None
         if op == "new" and (_holds_objects(fields.get("args")) or _holds_objects(fields.get("kwargs"))):
-            self.composites.add(_handle(value))
+            handle = _handle(value)
         elif op == "setattr" and _holds_objects(fields.get("value")):
-            self.composites.add(_handle(fields.get("obj")))
+            handle = _handle(fields.get("obj"))
+        if handle is not None:
+            self.composites.add(handle)
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()

@@ -67,7 +67,7 @@ def _status(status: str) -> str:
     return f'<span class="{esc(status)}">{esc(STATUS_LABELS.get(status, status))}</span>'
 
 
-def pass_rate_groups(checks) -> list[tuple[str, object, object]]:
+def pass_rate_groups(checks) -> list[tuple[str, Any, Any]]:
     """``(label, public stats, hidden-twin stats)`` per check, lowest pass rate first.
 
     A ``*.hidden`` check joins its public twin; either may be None. The label is the check's name
@@ -143,8 +143,8 @@ def render_class_page(reports: list[dict], summary, *, roster: dict | None = Non
     rows = []
     # Problem submissions (not loaded, not imported, infrastructure errors) first: they need a look.
     statuses = getattr(summary, "submission_statuses", None) or ["graded"] * len(reports)
-    ordered = sorted(zip(reports, summary.percents, statuses), key=lambda row: row[2] == "graded")
-    for report, percent, status in ordered:
+    problems_first = sorted(zip(reports, summary.percents, statuses), key=lambda row: row[2] == "graded")
+    for report, percent, status in problems_first:
         ident = report["submission"]["id"]
         link = f'<a href="feedback/{esc(ident)}.html">{esc(ident)}</a>' if feedback_links else esc(ident)
         totals = report["totals"]
