@@ -81,7 +81,7 @@ def dropped():
 
 def test_a_worker_killed_from_outside_once_is_retried(monkeypatch, tmp_path, dropped):
     monkeypatch.setattr(channel.WorkerProcess, "request", _kill_before({2}))
-    report = grade(REFERENCE_DIR, mnist_dir=tmp_path, only="forward")
+    report = grade(REFERENCE_DIR, data_dir=tmp_path, only="forward")
     ran = [c for c in report.checks if c.status != "not_run"]
     assert ran and all(c.status == "passed" and c.points == c.max_points for c in ran), \
         {c.id: c.message[:200] for c in ran if c.status != "passed"}
@@ -89,7 +89,7 @@ def test_a_worker_killed_from_outside_once_is_retried(monkeypatch, tmp_path, dro
 
 def test_a_worker_killed_from_outside_every_time_is_an_infrastructure_error(monkeypatch, tmp_path, dropped):
     monkeypatch.setattr(channel.WorkerProcess, "request", _kill_before({"always"}))
-    report = grade(REFERENCE_DIR, mnist_dir=tmp_path, only="forward.sigmoid")
+    report = grade(REFERENCE_DIR, data_dir=tmp_path, only="forward.sigmoid")
     check = next(c for c in report.checks if c.id == "forward.sigmoid")
     assert check.status == "error" and check.message.startswith(INFRASTRUCTURE), check.message
     assert "your code" not in check.message

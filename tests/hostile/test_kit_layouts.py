@@ -1,6 +1,6 @@
 """No readable copy of the kit, in every supported layout.
 
-The worker must read neither the reference nor the hidden fixtures, wherever the kit lives:
+The worker must read neither the reference nor the fixtures and their manifest, wherever the kit lives:
 
 * an editable install (this checkout);
 * a non-editable install from a source tree under the interpreter's prefix
@@ -31,7 +31,7 @@ from nngrade.batch import bundles
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
-SECRETS = ("reference/layers.py", "reference/__init__.py", "fixtures/hidden/softmax.npz", "fixtures/manifest.json")
+SECRETS = ("reference/layers.py", "reference/__init__.py", "fixtures/public/softmax.npz", "fixtures/manifest.json")
 
 PROBE = '''
 import importlib
