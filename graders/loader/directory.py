@@ -44,7 +44,7 @@ from .common import (
     syntax_check,
     write_file,
 )
-from .flat import DRIVER_STEMS, defines_api, generated_init, imports_siblings_by_plain_name
+from .flat import DRIVER_STEMS, absolute_imports, defines_api, generated_init, imports_siblings_by_plain_name
 
 #: Folder names skipped without a warning (besides hidden names).
 SKIPPED_DIRS = frozenset({"__pycache__", "__MACOSX"})
@@ -286,13 +286,7 @@ def sibling_import_warnings(files: list[SourceFile], package_name: str, display:
         except (SyntaxError, ValueError, RecursionError):
             continue
         dots = "." * len(item.rel.parts)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
-            elif isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            else:
-                continue
+        for node, modules in absolute_imports(tree):
             for module in modules:
                 first, _, rest = module.partition(".")
                 target = _relative_suggestion(node, dots, first, rest, first == folder_name)

@@ -42,6 +42,15 @@ def defines_api(data: bytes, api: Iterable[str]) -> bool:
     return bool(_top_level_names(tree) & api)
 
 
+def absolute_imports(tree: ast.AST):
+    """``(node, [module names])`` for every absolute import in ``tree`` (``import a.b``, ``from a import b``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node, [node.module]
+        elif isinstance(node, ast.Import):
+            yield node, [alias.name for alias in node.names]
+
+
 def imports_siblings_by_plain_name(sources: dict[str, bytes]) -> bool:
     """True when a module in `sources` (``{stem: source}``) imports another one by its plain name."""
     for data in sources.values():
@@ -49,13 +58,7 @@ def imports_siblings_by_plain_name(sources: dict[str, bytes]) -> bool:
             tree = ast.parse(data)
         except (SyntaxError, ValueError, RecursionError):
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
-            elif isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            else:
-                continue
+        for _node, modules in absolute_imports(tree):
             if any(module.partition(".")[0] in sources for module in modules):
                 return True
     return False
