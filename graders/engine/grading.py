@@ -10,7 +10,6 @@ from __future__ import annotations
 import platform
 import re
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from nngrade.engine.fixture_store import (
     manifest,
     manifest_sha256,
 )
+from nngrade.engine.hidden_worker import HiddenWorker
 from nngrade.engine.imports import findings, findings_message, write_policy
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
@@ -246,7 +246,7 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
                                None if mode == "check" else
                                lambda: hidden_set_seed(hidden_secret(config)[0], loaded.info.sha256))
 
-        hidden = _HiddenWorker(lambda: WorkerSession(
+        hidden = HiddenWorker(lambda: WorkerSession(
             loaded.module_dir, loaded.entry, limits=limits_from_config(config), isolation=isolation, slot=None,
             api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])) \
             if any(v == "hidden" and spec.id not in skipped for spec, _, v in checks) else None
@@ -260,50 +260,6 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
                 hidden.close()
     report.duration = round(time.perf_counter() - started, 3)
     return report
-
-
-class _HiddenWorker:
-    """The hidden checks' session, its worker started while the public checks run.
-
-    A started worker has not imported the submission yet: that is its first request,
-    sent only once the public worker and every process of its uid are gone. It runs
-    under another sandbox uid, so the public session's sweep leaves it alone.
-    """
-
-    def __init__(self, make_session):
-        self.session, self.error = None, None
-        try:
-            self.session = make_session()
-        except Exception as exc:  # noqa: BLE001 - raised when the hidden checks ask for their worker
-            self.error = exc
-        self._ready, self._closed = threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._start, name="nngrade-hidden-worker", daemon=True)
-        self._thread.start()
-
-    def _start(self) -> None:
-        try:
-            if self.session is not None:
-                self.session.start()
-        except Exception:  # noqa: BLE001 - the first request starts it again and reports what fails
-            self.session.restart()
-        finally:
-            self._ready.set()
-            # NOTE: the worker gets SIGKILL when the *thread* that started it ends (PR_SET_PDEATHSIG,
-            # bwrap --die-with-parent), so this thread lives until the session is closed.
-            self._closed.wait()
-
-    def __call__(self):
-        self._ready.wait()
-        if self.error is not None:
-            raise self.error
-        return self.session
-
-    def close(self) -> None:
-        self._ready.wait()
-        if self.session is not None:
-            self.session.close()
-        self._closed.set()
-        self._thread.join()
 
 
 def _skipped(spec, points, visibility, status, message) -> CheckResult:
