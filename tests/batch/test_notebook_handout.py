@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import nbformat
 from submissions import MODULES, REFERENCE_DIR
@@ -99,3 +100,55 @@ def test_the_submitted_notebook_is_graded_like_any_notebook(tmp_path):
     assert report.submission.kind == "notebook" and report.submission.import_error == ""
     ran = [c for c in report.checks if not c.message.startswith("not run: not selected")]
     assert ran and all(c.status == "passed" for c in ran), [(c.id, c.status, c.message[:80]) for c in ran]
+
+
+def _fresh_kit_venv(root):
+    """The student zip unzipped into ``root/kit`` and a fresh venv that imports nngrade from it alone.
+
+    The machine is offline at test time, so the kit's dependencies (NumPy, nbformat, ...) come from this
+    interpreter's site-packages through a ``.pth`` file placed after the kit's; the kit itself, and
+    nothing of the reference, comes from the zip.
+    """
+    import io
+    import os
+    import site
+    import sysconfig
+    import zipfile
+
+    from nngrade.batch.bundles import student_bundle
+
+    with zipfile.ZipFile(io.BytesIO(student_bundle())) as archive:
+        archive.extractall(root / "kit")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (Path(purelib) / "00-nngrade-kit.pth").write_text(str(root / "kit") + "\n")
+    dependencies = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+                                  *site.getsitepackages()])
+    (Path(purelib) / "zz-dependencies.pth").write_text("".join(f"{path}\n" for path in dependencies))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = subprocess.run([str(python), "-c", "import nngrade, importlib.util; print(nngrade.__file__); "
+                            "print(importlib.util.find_spec('nngrade.reference'))"],
+                           capture_output=True, text=True, cwd=root, env=env, timeout=120)
+    assert probe.stdout.split() == [str(root / "kit" / "nngrade" / "__init__.py"), "None"], probe.stderr
+    return python, env
+
+
+def test_the_handout_runs_its_check_cells_in_a_fresh_venv_from_the_kit_zip(tmp_path):
+    """The instructor exports the notebook; a student runs its check cells with nothing but the kit zip."""
+    python, env = _fresh_kit_venv(tmp_path)
+    exported = subprocess.run([sys.executable, "-I", "-m", "nngrade", "export", "student", "--notebook",
+                               "-o", str(tmp_path / "handout.ipynb")], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=300)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    notebook = _filled(nbformat.read(tmp_path / "handout.ipynb", as_version=4))
+    path = tmp_path / "solved.ipynb"
+    path.write_text(nbformat.writes(notebook), encoding="utf-8")
+    done = subprocess.run([str(python), "-c", KERNEL, str(path), "softmax,sigmoid"], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    outputs = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outputs["softmax"].rstrip().endswith("softmax: all passed"), outputs["softmax"][-2000:]
+    assert outputs["sigmoid"].rstrip().endswith("sigmoid: all passed"), outputs["sigmoid"][-2000:]
