@@ -152,6 +152,9 @@ class WorkerProcess:
                 close_fds=True, start_new_session=True,
             )
         except OSError as exc:
+            # The pipes' other ends first: reading the output pipe in close() would wait for ever.
+            self._close_fds(request_read, reply_write, output_write)
+            request_read = reply_write = output_write = -1
             self.close()
             raise SandboxUnavailable(f"could not start the worker: {exc}") from exc
         finally:

@@ -29,13 +29,14 @@ from nngrade.sandbox.host.channel import OutputCapture, WorkerProcess
 from nngrade.sandbox.host.errors import (
     ProtocolError,
     SandboxError,
+    SandboxUnavailable,
     StaleReference,
     StudentError,
     UnsupportedValue,
     WorkerCrashed,
     WorkerTimeout,
 )
-from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
+from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation, reprobe
 from nngrade.sandbox.host.noise import without_kit_noise
 from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
@@ -132,6 +133,7 @@ class WorkerSession:
         self._timeout: float | None = None
         self._stored: dict[str, tuple[np.ndarray, float | None]] = {}
         self._output = OutputCapture(self.limits.output_cap)
+        self._slot = slot
         self._account = SandboxAccount.reserve(slot) if self.isolation.drop_privileges else None
         try:
             self._staging = Staging(submission_dir, plugins)
@@ -270,12 +272,27 @@ class WorkerSession:
         if self._staging is None:
             raise SandboxError("the session is closed")
         if self._worker is None:
-            self._worker = WorkerProcess(self.isolation, self.limits, self._staging,
-                                         self._account, self.entry, self._output)
+            self._worker = self._start_worker()
             self.generation += 1
             for name, (array, scale) in self._stored.items():
                 self._send_store(name, array, scale)
         return self._worker
+
+    def _start_worker(self) -> WorkerProcess:
+        """A started worker; under a verdict recalled from an earlier process, one that fails to start
+        makes the probe run again (:func:`~nngrade.sandbox.host.isolation.reprobe`) before one more try."""
+        try:
+            return WorkerProcess(self.isolation, self.limits, self._staging, self._account, self.entry, self._output)
+        except SandboxUnavailable:
+            fresh = reprobe(self.isolation)
+            if fresh is None:
+                raise
+        if fresh.drop_privileges and self._account is None:
+            self._account = SandboxAccount.reserve(self._slot)
+        elif not fresh.drop_privileges:
+            self._release_account()
+        self.isolation = fresh
+        return WorkerProcess(self.isolation, self.limits, self._staging, self._account, self.entry, self._output)
 
     def _send_store(self, name: str, array: np.ndarray, scale: float | None) -> None:
         self._request("store", {"name": name, "value": array,

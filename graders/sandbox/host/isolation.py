@@ -30,11 +30,13 @@ import ctypes
 import os
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
+from nngrade.sandbox.host import probe_cache
 from nngrade.sandbox.host.errors import SandboxUnavailable
 from nngrade.sandbox.host.interpreter import OWN, Interpreter, reachable_copy, unreachable_by_others
 from nngrade.sandbox.host.levels import LEVELS, LaunchPaths, LaunchPlan, Level
+from nngrade.sandbox.host.limits import Limits
 from nngrade.sandbox.host.workspace import (
     PROBE_UID,
     SandboxAccount,
@@ -42,7 +44,6 @@ from nngrade.sandbox.host.workspace import (
     processes_of_uid,
 )
 
-KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 MODES = ("best-effort", "strict", "off")
 ENV_LEVEL = "NNGRADE_SANDBOX"
 #: Set to 1 to let a root grader fall back to a root worker when no level can drop privileges.
@@ -53,67 +54,6 @@ FEATURE_NAMES = (
     "kit_hidden", "private_tmp", "userns_blocked", "no_subprocesses", "uid_dropped", "rlimits",
     "no_new_privs", "env_scrubbed", "new_session",
 )
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one worker.
-
-    Parameters
-    ----------
-    call_timeout : float
-        Default wall-clock seconds per call.
-    start_timeout : float
-        Seconds allowed for the worker to start (before student code runs).
-    cpu_seconds : int
-        RLIMIT_CPU of the worker process (cumulative over its lifetime).
-    address_space : int
-        RLIMIT_AS in bytes.
-    max_processes : int
-        Processes/threads the worker uid may have (RLIMIT_NPROC, on top of
-        the ones the uid already has when privileges are not dropped).
-    file_size : int
-        RLIMIT_FSIZE in bytes; also the size of the private ``/tmp``.
-    open_files : int
-        RLIMIT_NOFILE.
-    core : int
-        RLIMIT_CORE.
-    output_cap : int
-        Bytes of printed output kept per :meth:`WorkerSession.take_output`
-        (half from the start, half from the end).
-    reply_cap : int
-        Largest reply frame accepted, in bytes.
-    """
-
-    call_timeout: float = 10.0
-    start_timeout: float = 30.0
-    cpu_seconds: int = 120
-    address_space: int = 2 * GiB
-    max_processes: int = 32
-    file_size: int = 64 * MiB
-    open_files: int = 64
-    core: int = 0
-    output_cap: int = 64 * KiB
-    reply_cap: int = 64 * MiB
-
-    def rlimits(self, existing_processes: int = 0) -> dict[str, tuple[int, int]]:
-        """``{"RLIMIT_AS": (soft, hard), ...}`` for the launcher.
-
-        The CPU hard limit is one second above the soft one, so the worker
-        first gets SIGXCPU (reported as such) rather than a bare SIGKILL.
-        """
-        same = {
-            "RLIMIT_AS": int(self.address_space),
-            "RLIMIT_NPROC": int(self.max_processes + existing_processes),
-            "RLIMIT_FSIZE": int(self.file_size),
-            "RLIMIT_NOFILE": int(self.open_files),
-            "RLIMIT_CORE": int(self.core),
-        }
-        cpu = int(self.cpu_seconds)
-        return {"RLIMIT_CPU": (cpu, cpu + 1), **{k: (v, v) for k, v in same.items()}}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -146,6 +86,8 @@ class Isolation:
     drop_privileges: bool
     extra_readonly: tuple[str, ...] = field(default=())
     interpreter: Interpreter = field(default=OWN)
+    #: ``(file key, level cap)`` when this verdict was read from :mod:`.probe_cache` rather than probed.
+    recalled: tuple[str, str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def implementation(self) -> Level:
@@ -216,7 +158,8 @@ def probe_isolation(mode: str = "best-effort", level: str | None = None) -> Isol
     Returns
     -------
     Isolation
-        Cached per ``(mode, level)`` for the life of the process.
+        Cached per ``(mode, level)`` for the life of the process, and across processes in
+        :mod:`.probe_cache` (see :func:`reprobe`).
 
     Raises
     ------
@@ -231,8 +174,60 @@ def probe_isolation(mode: str = "best-effort", level: str | None = None) -> Isol
     key = (mode, level)
     if key not in _CACHE:
         harden_grader_process()
-        _CACHE[key] = _probe(mode, level)
+        _CACHE[key] = _recalled_or_probed(mode, level)
     return _CACHE[key]
+
+
+def _verdict_key(mode: str, cap: str | None) -> str:
+    availability = {name: LEVELS[name].unavailable_reason() for name in _candidates(mode, cap)}
+    return probe_cache.verdict_key(mode, cap, availability, root_worker_allowed())
+
+
+def _recalled_or_probed(mode: str, cap: str | None) -> Isolation:
+    """The verdict stored for these inputs, else a fresh probe (whose verdict is then stored)."""
+    key = _verdict_key(mode, cap)
+    recalled = _from_verdict(probe_cache.load(key), mode, cap, key)
+    if recalled is not None:
+        return recalled
+    isolation = _probe(mode, cap)
+    probe_cache.store(key, {"level": isolation.level, "drop_privileges": isolation.drop_privileges,
+                            "interpreter": "own" if isolation.interpreter == OWN else "copy",
+                            "notes": list(isolation.notes)})
+    return isolation
+
+
+def _from_verdict(verdict: dict | None, mode: str, cap: str | None, key: str) -> Isolation | None:
+    """The isolation a stored verdict names, or None when it does not fit what this process would probe."""
+    if verdict is None or verdict["level"] not in _candidates(mode, cap):
+        return None
+    implementation = LEVELS[verdict["level"]]
+    drop = verdict["drop_privileges"]
+    if implementation.unavailable_reason() or drop not in _privilege_choices(implementation):
+        return None
+    try:
+        interpreter = OWN if verdict["interpreter"] == "own" else reachable_copy()
+    except OSError:
+        return None
+    features = {f: bool(implementation.features(drop).get(f)) for f in FEATURE_NAMES}
+    if mode == "strict" and not is_confining(features):
+        return None
+    return Isolation(verdict["level"], mode, features, list(verdict["notes"]), drop,
+                     interpreter=interpreter, recalled=(key, cap))
+
+
+def reprobe(isolation: Isolation) -> Isolation | None:
+    """After a worker failed to start under a recalled verdict: forget it and probe afresh.
+
+    Returns None when `isolation` was probed in this process (there is nothing to re-check).
+    The fresh verdict keeps `isolation`'s extra read-only directories.
+    """
+    if isolation.recalled is None:
+        return None
+    key, cap = isolation.recalled
+    probe_cache.forget(key)
+    fresh = _recalled_or_probed(isolation.mode, cap)
+    _CACHE[(isolation.mode, cap)] = fresh
+    return replace(fresh, extra_readonly=isolation.extra_readonly)
 
 
 def first_candidate(mode: str = "best-effort", level: str | None = None) -> Isolation | None:
@@ -369,5 +364,5 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
 
 __all__ = [
     "ENV_ALLOW_ROOT", "ENV_LEVEL", "FEATURE_NAMES", "Isolation", "LaunchPaths", "LaunchPlan", "Limits", "MODES",
-    "first_candidate", "harden_grader_process", "probe_isolation", "root_worker_allowed",
+    "first_candidate", "harden_grader_process", "probe_isolation", "reprobe", "root_worker_allowed",
 ]

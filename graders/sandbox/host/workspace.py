@@ -166,7 +166,7 @@ def kill_processes_of_uid(uid: int, *, rounds: int = 200) -> int:
     return len(processes_of_uid(uid))
 
 
-def _private_dir(path: Path) -> Path:
+def private_dir(path: Path) -> Path:
     """Create `path` (mode 0700) and check it is a private directory of this user, not a symlink."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = path.lstat()
@@ -180,7 +180,7 @@ def _slot_lock_dir() -> Path:
     problems = []
     for candidate in SYSTEM_LOCK_DIRS:
         try:
-            return _private_dir(Path(candidate))
+            return private_dir(Path(candidate))
         except OSError as exc:
             problems.append(f"{candidate}: {exc}")
     raise SandboxUnavailable("no system-wide directory for sandbox slot locks: " + "; ".join(problems))
@@ -190,7 +190,7 @@ def _legacy_lock_dirs() -> list[Path]:
     found = []
     for base in dict.fromkeys([*LEGACY_TMPDIRS, tempfile.gettempdir()]):
         try:
-            found.append(_private_dir(Path(base) / LEGACY_LOCK_DIR.format(euid=os.geteuid())))
+            found.append(private_dir(Path(base) / LEGACY_LOCK_DIR.format(euid=os.geteuid())))
         except (OSError, SandboxUnavailable):
             pass
     return found
