@@ -14,8 +14,28 @@
 
 See ``docs/BATCH.md`` and ``docs/LMS.md``.
 """
-from nngrade.batch.cluster import SchedulerError
-from nngrade.batch.discover import DiscoveryError, Submission, discover
-from nngrade.batch.runner import BatchSummary, run_batch
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from nngrade.batch.discover import DiscoveryError, Submission, discover  # light; the function shadows the module
+
+if TYPE_CHECKING:
+    from nngrade.batch.cluster import SchedulerError
+    from nngrade.batch.runner import BatchSummary, run_batch
+
+#: Where each name of the package lives. They are imported on first use, so that a single grade, whose
+#: configuration check reads :mod:`.lateness` and :mod:`.similarity`, does not import the batch runner.
+_HOMES = {"BatchSummary": "runner", "run_batch": "runner", "SchedulerError": "cluster"}
 
 __all__ = ["BatchSummary", "DiscoveryError", "SchedulerError", "Submission", "discover", "run_batch"]
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
