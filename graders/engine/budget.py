@@ -25,6 +25,8 @@ from typing import Any, Iterator
 
 from nngrade.checks.compare import NotRun
 from nngrade.sandbox import RemoteObject, WorkerTimeout
+from nngrade.sandbox.host.client import BATCH_OP
+from nngrade.sandbox.host.errors import NotBatched
 
 
 class BudgetSpent(NotRun):
@@ -114,6 +116,8 @@ class Budget:
 
         def request(op: str, fields: dict[str, Any]) -> Any:
             normal = session._timeout if session._timeout is not None else session.limits.call_timeout
+            if op == BATCH_OP:
+                return batch(fields[BATCH_OP], normal)
             key = self._key(op, fields)
             earlier = self.timed_out.get(key) if key is not None else None
             if earlier is not None and normal <= earlier[0]:
@@ -137,6 +141,27 @@ class Budget:
                         raise BudgetSpent(self.spent_message()) from None
             self._note_composite(op, fields, value)
             return value
+
+        def batch(items: list, normal: float) -> list:
+            """A batch's requests each get their full timeout, none running past the budget's end; a batch
+            holding a request that timed out before goes one by one, each through :func:`request`."""
+            keys = [self._key(op, fields) for op, fields in items]
+            if any(k is not None and k in self.timed_out for k in keys):
+                raise NotBatched("sent one by one")
+            self.check_spent()
+            try:
+                with session.cut_off(time.monotonic() + self.remaining()):  # no request runs past the budget
+                    values = original(BATCH_OP, {BATCH_OP: items})
+            except WorkerTimeout as exc:
+                if self.remaining() <= 0:  # NOTE: cut by the budget, not the request's own timeout
+                    raise BudgetSpent(self.spent_message()) from None
+                key = self._key(*exc.request) if exc.request is not None else None
+                if key is not None:
+                    self.timed_out[key] = (normal, self.check_id)
+                raise
+            for (op, fields), value in zip(items, values):
+                self._note_composite(op, fields, value)
+            return values
 
         session._request = request
         try:

@@ -14,7 +14,7 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -177,34 +177,56 @@ class WorkerProcess:
         WorkerTimeout, WorkerCrashed, ProtocolError
             The worker is killed before any of these is raised.
         """
+        return next(self.request_items(header, blobs, timeout, count=None))
+
+    def request_items(self, header: dict, blobs: list[np.ndarray], timeout: float,
+                      count: int | None, until: float | None = None) -> Iterator[tuple[dict, list]]:
+        """Send one request and yield its replies: one, or with ``count`` (a batch) up to ``count``,
+        reply ``k`` carrying ``item == k``; each is read within ``timeout`` seconds of the previous one,
+        and by ``until`` (:func:`time.monotonic`) at the latest.
+
+        Raises
+        ------
+        WorkerTimeout, WorkerCrashed, ProtocolError
+            While a reply is awaited; the worker is killed before any of these is raised.
+        """
         request_id = next(self._ids)
-        deadline = time.monotonic() + timeout
+        deadline = min(time.monotonic() + timeout, until if until is not None else float("inf"))
         try:
             protocol.write_frame(self.request_fd, dict(header, id=request_id), blobs,
                                  wait=self._waiter(self.request_fd, select.POLLOUT, deadline))
-            reply, arrays = protocol.read_frame(
-                self.reply_fd, self.limits.reply_cap,
-                wait=self._waiter(self.reply_fd, select.POLLIN, deadline))
-            self._drain_output()
-        except _Deadline:
+        except (_Deadline, _Exited, EOFError, BrokenPipeError, protocol.ProtocolError) as exc:
+            raise self._failure(exc, timeout) from None
+        for item in range(count or 1):
+            try:
+                reply, arrays = protocol.read_frame(
+                    self.reply_fd, self.limits.reply_cap,
+                    wait=self._waiter(self.reply_fd, select.POLLIN, deadline))
+                self._drain_output()
+            except (_Deadline, _Exited, EOFError, BrokenPipeError, protocol.ProtocolError) as exc:
+                raise self._failure(exc, timeout) from None
+            if reply.get("id") != request_id or (count is not None and reply.get("item") != item):
+                self.close()
+                raise ProtocolError(f"reply id {reply.get('id')!r} (item {reply.get('item')!r}) does not match "
+                                    f"request {request_id}")
+            yield reply, arrays
+            deadline = min(time.monotonic() + timeout, until if until is not None else float("inf"))
+
+    def _failure(self, exc: Exception, timeout: float) -> Exception:
+        """Kill the worker after a failed exchange and return the error to raise."""
+        if isinstance(exc, _Deadline):
             self.close()
-            raise WorkerTimeout(
-                f"did not finish within {timeout:g} s; the worker was killed.") from None
-        except (_Exited, EOFError, BrokenPipeError, protocol.ProtocolError) as exc:
-            self._drain_output()
-            # After EOF the worker is normally on its way out; garbage alone says nothing.
-            exited = self._wait_exit(0.2 if isinstance(exc, protocol.ProtocolError) else 2.0)
-            self.close()
-            if exited:
-                raise WorkerCrashed(describe_exit(self.returncode, self.isolation.level),
-                                    exit_signal(self.returncode, self.isolation.level)) from None
-            if isinstance(exc, protocol.ProtocolError):
-                raise ProtocolError(f"malformed reply from the worker: {exc}") from None
-            raise WorkerCrashed("the worker closed its reply channel") from None
-        if reply.get("id") != request_id:
-            self.close()
-            raise ProtocolError(f"reply id {reply.get('id')!r} does not match request {request_id}")
-        return reply, arrays
+            return WorkerTimeout(f"did not finish within {timeout:g} s; the worker was killed.")
+        self._drain_output()
+        # After EOF the worker is normally on its way out; garbage alone says nothing.
+        exited = self._wait_exit(0.2 if isinstance(exc, protocol.ProtocolError) else 2.0)
+        self.close()
+        if exited:
+            return WorkerCrashed(describe_exit(self.returncode, self.isolation.level),
+                                 exit_signal(self.returncode, self.isolation.level))
+        if isinstance(exc, protocol.ProtocolError):
+            return ProtocolError(f"malformed reply from the worker: {exc}")
+        return WorkerCrashed("the worker closed its reply channel")
 
     def _await_ready(self) -> None:
         deadline = time.monotonic() + self.limits.start_timeout

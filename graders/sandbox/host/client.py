@@ -27,6 +27,7 @@ import numpy as np
 
 from nngrade.sandbox.host.channel import OutputCapture, WorkerProcess
 from nngrade.sandbox.host.errors import (
+    NotBatched,
     ProtocolError,
     SandboxError,
     SandboxUnavailable,
@@ -42,6 +43,8 @@ from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
 
 API_KINDS = ("class", "function", "other")
+#: The request that runs several others in one round trip (the worker's ``BATCH_OP``).
+BATCH_OP = "calls"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,11 @@ class RemoteObject:
         """Call ``obj.method(*args, **kwargs)`` in the worker and return the result."""
         return self.session._request("call", {"obj": self, "method": method,
                                               "args": list(args), "kwargs": kwargs})
+
+    def call_many(self, method: str, /, arguments: Sequence[Sequence[Any]]) -> list[Any]:
+        """``[obj.method(*args) for args in arguments]`` in one round trip (see :meth:`WorkerSession.batch`)."""
+        return self.session.batch([("call", {"obj": self, "method": method, "args": list(args), "kwargs": {}})
+                                   for args in arguments])
 
     def get(self, name: str) -> Any:
         """Return ``obj.name``."""
@@ -131,6 +139,7 @@ class WorkerSession:
         self.generation = 0
         self._worker: WorkerProcess | None = None
         self._timeout: float | None = None
+        self._until: float | None = None  # a batch's requests end by this time.monotonic() at the latest
         self._stored: dict[str, tuple[np.ndarray, float | None]] = {}
         self._output = OutputCapture(self.limits.output_cap)
         self._slot = slot
@@ -188,6 +197,15 @@ class WorkerSession:
         finally:
             self._timeout = previous
 
+    @contextlib.contextmanager
+    def cut_off(self, until: float) -> Iterator[None]:
+        """No request of a :meth:`batch` in the ``with`` block runs past ``until`` (:func:`time.monotonic`)."""
+        previous, self._until = self._until, float(until)
+        try:
+            yield
+        finally:
+            self._until = previous
+
     def take_output(self) -> str:
         """Text the worker printed since the previous call of this method (capped), without the
         lines libraries print about the sandbox itself (:mod:`.noise`)."""
@@ -229,6 +247,13 @@ class WorkerSession:
             raise self._malformed("the worker did not return an object handle")
         return value
 
+    def new_many(self, constructions: Sequence[tuple[str, Sequence[Any]]]) -> list[RemoteObject]:
+        """``[cls(*args) for cls, args in constructions]`` in one round trip (see :meth:`batch`)."""
+        values = self.batch([("new", {"cls": cls, "args": list(args), "kwargs": {}}) for cls, args in constructions])
+        if not all(isinstance(value, RemoteObject) for value in values):
+            raise self._malformed("the worker did not return an object handle")
+        return values
+
     def func(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call the submission's module-level function ``name(*args, **kwargs)``."""
         return self._request("func", {"name": name, "args": list(args), "kwargs": kwargs})
@@ -262,6 +287,20 @@ class WorkerSession:
             return self._request(op, fields)
         with self.timeout(timeout):
             return self._request(op, fields)
+
+    def batch(self, requests: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
+        """Run independent requests ``(op, fields)`` (``new``, ``call``, ``func``, ``getattr``, ``setattr``)
+        in one round trip, in order, and return their values.
+
+        Each request keeps its own timeout, counted from the end of the one before, and raises what it
+        would raise alone; the requests after a failing one are not run.
+        """
+        if not requests:
+            return []
+        try:
+            return self._request(BATCH_OP, {BATCH_OP: [(op, dict(fields)) for op, fields in requests]})
+        except NotBatched:
+            return [self._request(op, fields) for op, fields in requests]
 
     def malformed(self, message: str) -> ProtocolError:
         """Restart the worker (its state is suspect) and return the ProtocolError to raise."""
@@ -301,21 +340,36 @@ class WorkerSession:
     def _request(self, op: str, fields: dict[str, Any]) -> Any:
         worker = self._ensure_worker()
         blobs: list[np.ndarray] = []
+        items = fields[BATCH_OP] if op == BATCH_OP else [(op, fields)]
         try:
-            header = {"op": op, **{k: protocol.encode(v, blobs, fallback=self._encode_special)[0]
-                                   for k, v in fields.items()}}
+            encoded = [{"op": item_op, **{k: protocol.encode(v, blobs, fallback=self._encode_special)[0]
+                                          for k, v in item_fields.items()}} for item_op, item_fields in items]
         except protocol.UnsupportedValue as exc:
             raise TypeError(f"cannot send this value to the worker: {exc}") from None
+        header = {"op": BATCH_OP, BATCH_OP: encoded} if op == BATCH_OP else encoded[0]
         timeout = self._timeout if self._timeout is not None else self.limits.call_timeout
         header["call_timeout"] = float(timeout)  # the first request imports: a notebook's cells share this time
-        try:
-            reply, arrays = worker.request(header, blobs, timeout)
-        except WorkerTimeout as exc:
-            self._worker = None  # already killed; the next request starts afresh
-            raise WorkerTimeout(f"{_describe(op, fields)}: {exc}") from None
-        except (WorkerCrashed, ProtocolError):
-            self._worker = None
-            raise
+        values, replies = [], worker.request_items(header, blobs, timeout, len(items) if op == BATCH_OP else None,
+                                                   until=self._until if op == BATCH_OP else None)
+        for item_op, item_fields in items:
+            try:
+                reply, arrays = next(replies)
+            except WorkerTimeout as exc:
+                self._worker = None  # already killed; the next request starts afresh
+                raise WorkerTimeout(f"{_describe(item_op, item_fields)}: {exc}", request=(item_op, item_fields)) \
+                    from None
+            except WorkerCrashed as exc:
+                self._worker = None
+                if op != BATCH_OP:
+                    raise
+                raise WorkerCrashed(f"{_describe(item_op, item_fields)}: {exc}", exc.signal) from None
+            except ProtocolError:
+                self._worker = None
+                raise
+            values.append(self._value_of(reply, arrays))  # raises the request's error: the batch stops there
+        return values if op == BATCH_OP else values[0]
+
+    def _value_of(self, reply: dict, arrays: list) -> Any:
         if reply.get("ok") is True:
             try:
                 return protocol.decode(reply.get("value"), arrays, tags={"ref": self._decode_ref})

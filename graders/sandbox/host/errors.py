@@ -47,7 +47,18 @@ class UnsupportedValue(StudentError):
 
 
 class WorkerTimeout(SandboxError):
-    """A call exceeded its deadline; the worker's process group was killed."""
+    """A call exceeded its deadline; the worker's process group was killed.
+
+    Parameters
+    ----------
+    message : str
+    request : tuple, optional
+        ``(op, fields)`` of the request that timed out (within a batch, the one that was running).
+    """
+
+    def __init__(self, message: str, request: tuple | None = None) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 class WorkerCrashed(SandboxError):
@@ -85,3 +96,8 @@ class SandboxUnavailable(SandboxError):
 
 class StaleReference(SandboxError):
     """A :class:`RemoteObject` from a worker that has since been restarted was used."""
+
+
+class NotBatched(SandboxError):
+    """Raised by a request wrapper to have a batch's requests sent one by one instead
+    (e.g. the grade's time budget cannot cover each of them at its full timeout)."""

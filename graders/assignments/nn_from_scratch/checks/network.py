@@ -23,17 +23,17 @@ def build_network(ctx, sizes, *, output_sigmoid=False, params=None):
     -------
     (network, linears) : remote objects
     """
-    layers, linears = [], []
+    wanted: list[tuple[str, tuple]] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        linear = ctx.new("Linear", int(fan_in), int(fan_out))
-        linears.append(linear)
-        layers.append(linear)
+        wanted.append(("Linear", (int(fan_in), int(fan_out))))
         if i < len(sizes) - 2 or output_sigmoid:
-            layers.append(ctx.new("Sigmoid"))
+            wanted.append(("Sigmoid", ()))
+    layers = ctx.session.new_many(wanted)  # one round trip; built in this order, as one by one
+    linears = [layer for layer, (cls, _) in zip(layers, wanted) if cls == "Linear"]
     if params is not None:
-        for linear, (W, b) in zip(linears, zip(params[0::2], params[1::2])):
-            linear.set("W", np.array(W, dtype=np.float64))
-            linear.set("b", np.array(b, dtype=np.float64))
+        ctx.session.batch([("setattr", {"obj": linear, "name": name, "value": np.array(value, dtype=np.float64)})
+                           for linear, (W, b) in zip(linears, zip(params[0::2], params[1::2]))
+                           for name, value in (("W", W), ("b", b))])
     return ctx.new("Network", layers), linears
 
 

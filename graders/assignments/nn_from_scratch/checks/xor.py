@@ -46,10 +46,11 @@ TRAINING_API = ("Linear.forward", "Linear.backward", "Sigmoid.forward", "Sigmoid
 
 def read_params(ctx, linears, sizes) -> list[np.ndarray]:
     """``[W0, b0, W1, b1, ...]`` read back from the worker, validated against ``sizes``."""
+    read = ctx.session.batch([("getattr", {"obj": linear, "name": name}) for linear in linears for name in ("W", "b")])
     params = []
-    for linear, (fan_in, fan_out) in zip(linears, zip(sizes[:-1], sizes[1:])):
-        params.append(ctx.array(linear.get("W"), call="Linear.W after training", shape=(fan_in, fan_out)))
-        params.append(ctx.array(linear.get("b"), call="Linear.b after training", shape=(fan_out,)))
+    for (W, b), (fan_in, fan_out) in zip(zip(read[0::2], read[1::2]), zip(sizes[:-1], sizes[1:])):
+        params.append(ctx.array(W, call="Linear.W after training", shape=(fan_in, fan_out)))
+        params.append(ctx.array(b, call="Linear.b after training", shape=(fan_out,)))
     return params
 
 
