@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,28 +38,11 @@ from nngrade.sandbox.host.errors import (
 )
 from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation, reprobe
 from nngrade.sandbox.host.noise import without_kit_noise
+from nngrade.sandbox.host.requests import BATCH_OP, Rng, Stored, _describe, _is_error
 from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
 
 API_KINDS = ("class", "function", "other")
-#: The request that runs several others in one round trip (the worker's ``BATCH_OP``).
-BATCH_OP = "calls"
-
-
-@dataclass(frozen=True)
-class Rng:
-    """Argument placeholder: becomes ``np.random.default_rng(seed)`` in the worker."""
-
-    seed: int
-
-
-@dataclass(frozen=True)
-class Stored:
-    """Argument placeholder for an array kept in the worker by :meth:`WorkerSession.store`."""
-
-    name: str
-
-
 class RemoteObject:
     """Handle of an object living in the worker.
 
@@ -406,24 +388,3 @@ class WorkerSession:
         if type(ref_id) is not int or not isinstance(type_name, str):
             raise protocol.ProtocolError("malformed ref part")
         return RemoteObject(self, self.generation, ref_id, type_name[:200])
-
-
-def _is_error(error: dict) -> bool:
-    return all(isinstance(error.get(key), str) for key in ("type", "message", "traceback"))
-
-
-def _describe(op: str, fields: dict[str, Any]) -> str:
-    """What a request asked the student's code to do, in words a student recognises."""
-    if op == "call":
-        return f"{fields['obj'].type_name}.{fields['method']}()"
-    if op == "new":
-        return f"{fields['cls']}()"
-    if op == "func":
-        return f"{fields['name']}()"
-    if op in ("getattr", "setattr"):
-        return f"{fields['obj'].type_name}.{fields['name']}"
-    if isinstance(fields.get("describe"), str):
-        return fields["describe"]
-    if op == "hello":
-        return "importing your submission"
-    return op
