@@ -117,8 +117,9 @@ def test_a_probed_isolation_is_not_probed_again_when_its_worker_fails(private_ca
     assert isolation_module.reprobe(probed) is None
 
 
-def test_a_worker_command_that_cannot_be_executed_is_reported_not_waited_for(monkeypatch, tmp_path):
+def test_a_worker_command_that_cannot_be_executed_is_reported_not_waited_for(private_cache, monkeypatch, tmp_path):
     probed = isolation_module.probe_isolation("best-effort")
+    assert probed.recalled is None  # probed in this process: nothing to probe again
     original = levels.LEVELS[probed.level].launch_plan
 
     def missing_program(*args, **kwargs):
