@@ -94,7 +94,7 @@ def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, subm
         raise click.UsageError(str(exc)) from None
     from nngrade.render.validate import warm_up
 
-    # The JSON report is validated against its schema: jsonschema is imported while the worker starts.
+    # The JSON report is validated against its schema: jsonschema is imported while the checks run.
     report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only,
                     background=warm_up if fmt == "json" else None)
     report.set_lateness(late)

@@ -190,8 +190,8 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
         A ``pytest -k`` style expression over check ids (``"softmax and not hidden"``): only the
         matching checks and the checks they need run; the others are reported as not selected.
     background : callable, optional
-        Called without arguments in a thread of its own just before the grade waits for its first
-        worker to start, e.g. to import what writing the report needs meanwhile; what it raises is ignored.
+        Called without arguments in a thread of its own once the first worker has started, e.g. to
+        import what writing the report needs while the checks wait on the worker; what it raises is ignored.
 
     Raises
     ------
@@ -225,11 +225,11 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
         loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id, api=assignment.api)
         refused = findings(loaded.module_dir, config) if loaded.ok else []
         policy = write_policy(config, Path(workdir) / ".policy")
-        if background is not None:
-            in_background(background)  # NOTE: while this thread waits for the worker, it does not hold the GIL
         session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
                                    api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])
                    if loaded.ok and not refused else None)
+        if background is not None:  # NOTE: started after the worker's launch, which it would slow down (GIL)
+            in_background(background)
         isolation = startup.isolation()
         report = Report(submission=loaded.info, mode=mode, kit_version=__version__,
                         fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},

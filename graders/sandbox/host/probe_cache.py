@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import shutil
 import stat
 import sys
@@ -77,7 +76,7 @@ def verdict_key(mode: str, cap: str | None, availability: dict[str, str | None],
     facts = {
         "mode": mode, "cap": cap, "euid": os.geteuid(), "allow_root": allow_root, "levels": availability,
         "python": [sys.version, _identity(sys.executable)], "numpy": [numpy.__version__, numpy.__file__],
-        "kernel": list(platform.uname()), "switches": [_read(path) for path in USERNS_SWITCHES],
+        "kernel": list(os.uname()), "switches": [_read(path) for path in USERNS_SWITCHES],
         "bwrap": _identity(shutil.which("bwrap")), "sources": _sources_digest(),
         "env": sorted((k, v) for k, v in os.environ.items() if k.startswith("NNGRADE_")),
     }
