@@ -331,11 +331,12 @@ class WorkerSession:
         header = {"op": BATCH_OP, BATCH_OP: encoded} if op == BATCH_OP else encoded[0]
         timeout = self._timeout if self._timeout is not None else self.limits.call_timeout
         header["call_timeout"] = float(timeout)  # the first request imports: a notebook's cells share this time
-        values, replies = [], worker.request_items(header, blobs, timeout, len(items) if op == BATCH_OP else None,
-                                                   until=self._until if op == BATCH_OP else None)
+        values: list[Any] = []
+        replies = worker.request_items(header, blobs, timeout, len(items), until=self._until) \
+            if op == BATCH_OP else None
         for item_op, item_fields in items:
             try:
-                reply, arrays = next(replies)
+                reply, arrays = next(replies) if replies is not None else worker.request(header, blobs, timeout)
             except WorkerTimeout as exc:
                 self._worker = None  # already killed; the next request starts afresh
                 raise WorkerTimeout(f"{_describe(item_op, item_fields)}: {exc}", request=(item_op, item_fields)) \
