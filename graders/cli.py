@@ -34,8 +34,8 @@ def _config(path):
         raise click.UsageError(str(exc)) from None
 
 
-def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, only=None, background=None):
-    """Grade; ``config`` is a path or an already loaded configuration; ``background`` as in ``grade``."""
+def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, only=None):
+    """Grade; ``config`` is a path or an already loaded configuration."""
     from nngrade.engine.grading import grade
     from nngrade.engine.selection import SelectionError, matcher
     from nngrade.sandbox import SandboxUnavailable
@@ -48,7 +48,7 @@ def _grade(submission, mode, config, seed, data_dir, sandbox, submission_id, onl
     try:
         loaded = config if isinstance(config, dict) else _config(config)
         return grade(submission, mode=mode, config=loaded, seed=seed, data_dir=data_dir,
-                     sandbox=sandbox, submission_id=submission_id, only=only, background=background)
+                     sandbox=sandbox, submission_id=submission_id, only=only)
     except SandboxUnavailable as exc:
         click.echo(f"nngrade: cannot grade with --sandbox {sandbox}: {exc}", err=True)
         sys.exit(3)
@@ -92,11 +92,7 @@ def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, subm
                 else from_modification_time(submission, policy) if Path(submission).exists() else {})
     except LatenessError as exc:
         raise click.UsageError(str(exc)) from None
-    from nngrade.render.validate import warm_up
-
-    # The JSON report is validated against its schema: jsonschema is imported while the checks run.
-    report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only,
-                    background=warm_up if fmt == "json" else None)
+    report = _grade(submission, "grade", loaded, seed, data_dir, sandbox, submission_id, only)
     report.set_lateness(late)
     _emit(render(report, fmt, settings=FeedbackSettings.from_config(loaded), verbose=verbose), output)
     if not os.path.lexists(submission):

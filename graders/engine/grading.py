@@ -36,7 +36,7 @@ from nngrade.engine.hidden_worker import HiddenWorker
 from nngrade.engine.imports import findings, findings_message, write_policy
 from nngrade.engine.resources import Resources
 from nngrade.engine.selection import select
-from nngrade.engine.startup import Startup, in_background
+from nngrade.engine.startup import Startup
 from nngrade.loader import describe_cell_reports, load_submission
 from nngrade.results import CheckResult, Report
 from nngrade.sandbox import (
@@ -165,7 +165,7 @@ def _notes(ctx) -> list[str]:
 
 def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=None, seed: int | None = None,
           data_dir=None, sandbox: str = "best-effort", submission_id: str | None = None, slot: int = 0,
-          diagnose=None, only: str | None = None, background=None) -> Report:
+          diagnose=None, only: str | None = None) -> Report:
     """Grade the submission at ``path`` and return its report.
 
     Parameters
@@ -189,9 +189,6 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
     only : str, optional
         A ``pytest -k`` style expression over check ids (``"softmax and not hidden"``): only the
         matching checks and the checks they need run; the others are reported as not selected.
-    background : callable, optional
-        Called without arguments in a thread of its own once the first worker has started, e.g. to
-        import what writing the report needs while the checks wait on the worker; what it raises is ignored.
 
     Raises
     ------
@@ -205,11 +202,10 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
     with blas.single_thread():
         return _grade(path, mode=mode, config=config, config_path=config_path, seed=seed,
                       data_dir=data_dir, sandbox=sandbox,
-                      submission_id=submission_id, slot=slot, diagnose=diagnose, only=only, background=background)
+                      submission_id=submission_id, slot=slot, diagnose=diagnose, only=only)
 
 
-def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submission_id, slot, diagnose, only,
-           background) -> Report:
+def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submission_id, slot, diagnose, only) -> Report:
     started = time.perf_counter()
     config = config or load_config(config_path)
     budget = Budget(config["limits"]["total_timeout"], started)
@@ -228,8 +224,6 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
         session = (startup.session(loaded.module_dir, loaded.entry, limits=limits_from_config(config), slot=slot,
                                    api=assignment.api, plugins=[*assignment.plugin_paths(), *policy])
                    if loaded.ok and not refused else None)
-        if background is not None:  # NOTE: started after the worker's launch, which it would slow down (GIL)
-            in_background(background)
         isolation = startup.isolation()
         report = Report(submission=loaded.info, mode=mode, kit_version=__version__,
                         fixtures={"version": manifest(folder)["version"], "manifest_sha256": manifest_sha256(folder)},

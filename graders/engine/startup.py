@@ -103,15 +103,3 @@ def prefetch(checks, resources) -> None:
         resources.prefetch({spec.group for spec, _, _ in checks})
     except Exception:  # noqa: BLE001 - raised again when the check asks for the resource
         pass
-
-
-def in_background(work) -> None:
-    """Run ``work()`` in a daemon thread; what it raises is ignored (preparation only: whoever needs
-    its result does the work again)."""
-    def run() -> None:
-        try:
-            work()
-        except Exception:  # noqa: BLE001
-            pass
-
-    threading.Thread(target=run, name="nngrade-background", daemon=True).start()

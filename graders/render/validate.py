@@ -83,17 +83,6 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def warm_up() -> None:
-    """Import jsonschema and build the report validator now (e.g. in a thread while a grade waits on its worker).
-
-    Best effort: any failure is left to the validation itself, which raises it again.
-    """
-    try:
-        _validator()
-    except Exception:  # noqa: BLE001 - validate_report reports it
-        pass
-
-
 def format_path(parts) -> str:
     """Render a JSON path (sequence of keys and indices) as ``checks[2].status``.
 
