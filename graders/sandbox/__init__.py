@@ -14,10 +14,10 @@ from nngrade.sandbox.host.errors import (
     WorkerCrashed,
     WorkerTimeout,
 )
-from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
+from nngrade.sandbox.host.isolation import Isolation, Limits, precheck_mode, probe_isolation
 
 __all__ = [
     "Isolation", "Limits", "ProtocolError", "RemoteObject", "Rng", "SandboxError",
     "SandboxUnavailable", "StaleReference", "Stored", "StudentError",
-    "UnsupportedValue", "WorkerCrashed", "WorkerSession", "WorkerTimeout", "probe_isolation",
+    "UnsupportedValue", "WorkerCrashed", "WorkerSession", "WorkerTimeout", "precheck_mode", "probe_isolation",
 ]

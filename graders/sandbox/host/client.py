@@ -37,6 +37,7 @@ from nngrade.sandbox.host.errors import (
 )
 from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
 from nngrade.sandbox.host.noise import without_kit_noise
+from nngrade.sandbox.host.plain_channel import PlainWorkerProcess
 from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
 
@@ -128,7 +129,7 @@ class WorkerSession:
         self.limits = limits or Limits()
         self.isolation = isolation or probe_isolation()
         self.generation = 0
-        self._worker: WorkerProcess | None = None
+        self._worker: WorkerProcess | PlainWorkerProcess | None = None
         self._timeout: float | None = None
         self._stored: dict[str, tuple[np.ndarray, float | None]] = {}
         self._output = OutputCapture(self.limits.output_cap)
@@ -266,12 +267,13 @@ class WorkerSession:
         return self._malformed(message)
 
     # ------------------------------------------------------------------ plumbing
-    def _ensure_worker(self) -> WorkerProcess:
+    def _ensure_worker(self) -> WorkerProcess | PlainWorkerProcess:
         if self._staging is None:
             raise SandboxError("the session is closed")
         if self._worker is None:
-            self._worker = WorkerProcess(self.isolation, self.limits, self._staging,
-                                         self._account, self.entry, self._output)
+            process = PlainWorkerProcess if self.isolation.implementation.channel == "stdio" else WorkerProcess
+            self._worker = process(self.isolation, self.limits, self._staging,
+                                   self._account, self.entry, self._output)
             self.generation += 1
             for name, (array, scale) in self._stored.items():
                 self._send_store(name, array, scale)

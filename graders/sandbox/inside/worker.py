@@ -3,12 +3,14 @@
 Usage::
 
     python -I -B -u worker.py IN_FD OUT_FD SUBMISSION_DIR ENTRY_MODULE
+    python -I -B -u worker.py - - SUBMISSION_DIR ENTRY_MODULE
 
 Runs inside the sandbox next to a copy of ``protocol.py``. Everything the
 worker needs is imported *before* the submission directory is put on
 ``sys.path``, so a student's ``numpy.py`` or ``json.py`` cannot shadow it.
-Requests and replies travel on the two dedicated file descriptors; the
-student's stdout and stderr are left to the grader's capture pipe.
+Requests and replies travel on the two dedicated file descriptors (or, given
+``-`` for both, on stdin and stdout, see ``stdio.py``); the student's stdout
+and stderr are left to the grader's capture pipe.
 """
 import functools
 import importlib
@@ -155,8 +157,9 @@ def install_import_guard(submission_dir):
 class Worker:
     """State of one worker: the imported module, object table and stored arrays."""
 
-    def __init__(self, in_fd, out_fd, submission_dir, entry):
+    def __init__(self, in_fd, out_fd, submission_dir, entry, end_output=None):
         self.in_fd, self.out_fd = in_fd, out_fd
+        self.end_output = end_output  # the plain channel: end_output(request_id) marks the end of a call's output
         self.submission_dir = os.path.realpath(submission_dir)
         self.entry = entry
         self.module = None
@@ -334,6 +337,8 @@ class Worker:
         flush_standard_streams()
         if os.getpid() != self.pid:
             os._exit(0)  # a child forked by student code must never reply
+        if self.end_output is not None:
+            self.end_output(request_id)
         protocol.write_frame(self.out_fd, reply, blobs)
 
     def serve(self):
@@ -420,11 +425,19 @@ def forbid_exec_if_asked():
 
 
 def main(argv):
-    in_fd, out_fd, submission_dir, entry = int(argv[1]), int(argv[2]), argv[3], argv[4]
-    forbid_exec_if_asked()
-    close_other_fds({in_fd, out_fd})
-    worker = Worker(in_fd, out_fd, submission_dir, entry)
-    protocol.write_frame(out_fd, {"op": "ready", "pid": os.getpid(), "uid": os.getuid()}, [])
+    submission_dir, entry, end_output = argv[3], argv[4], None
+    if argv[1] == "-":  # the plain channel: stdin and stdout, on any operating system
+        stdio = _load_sibling("stdio")
+        in_fd, out_fd = stdio.take_channel()
+        token = stdio.take_mark_token()
+        end_output = functools.partial(stdio.write_mark, token) if token else None
+    else:
+        in_fd, out_fd = int(argv[1]), int(argv[2])
+        forbid_exec_if_asked()
+        close_other_fds({in_fd, out_fd})
+    worker = Worker(in_fd, out_fd, submission_dir, entry, end_output=end_output)
+    uid = os.getuid() if hasattr(os, "getuid") else None  # Windows has no uids
+    protocol.write_frame(out_fd, {"op": "ready", "pid": os.getpid(), "uid": uid}, [])
     try:
         worker.serve()
     except BrokenPipeError:
