@@ -237,3 +237,15 @@ def test_the_plain_level_says_it_has_no_isolation():
     assert not any(isolation.features[name] for name in ("namespaces", "landlock", "seccomp", "rlimits",
                                                            "uid_dropped", "new_session"))
     assert json.dumps(isolation.to_dict())
+
+
+def test_tracebacks_with_windows_paths_keep_only_the_submissions_frames():
+    from nngrade.engine.grading import student_traceback
+
+    root = "C:\\Users\\ada\\AppData\\Local\\Temp\\nngrade-k2x9\\"
+    trace = (f'Traceback (most recent call last):\n  File "{root}nngrade\\worker.py", line 290, in op_call\n'
+             f'    value = getattr(target, method)(*args, **kwargs)\n'
+             f'  File "{root}submission\\nn.py", line 7, in forward\n    return 1 / x\n'
+             'ZeroDivisionError: division by zero')
+    assert student_traceback(trace) == [f'  File "{root}submission\\nn.py", line 7, in forward',
+                                        "    return 1 / x", "ZeroDivisionError: division by zero"]

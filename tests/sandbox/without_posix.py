@@ -7,9 +7,10 @@ Usage::
 Before the program runs, ``fcntl``, ``resource``, ``pwd``, ``grp`` and ``termios`` cannot be
 imported (``sys.modules[name] = None``) and the calls Windows does not have are removed
 (:data:`REMOVED`): ``select.poll``, ``os.pipe2``, ``os.getuid``, ``os.readv``, ``os.waitid``,
-``os.killpg``, ``signal.setitimer`` ... ``--interpreter`` replaces ``sys.executable`` (the
+``os.killpg``, ``signal.setitimer`` ..., and ``ctypes.CDLL(None)`` fails. ``--interpreter`` replaces ``sys.executable`` (the
 Python the program starts its subprocesses with). Standard library only.
 """
+import ctypes
 import os
 import runpy
 import select
@@ -23,6 +24,17 @@ REMOVED = {
     select: ("poll", "epoll"),
     signal: ("setitimer", "SIGALRM", "pidfd_send_signal"),
 }
+
+
+class _WindowsCDLL(ctypes.CDLL):
+    """``ctypes.CDLL`` as on Windows: there is no C library to open by None."""
+
+    def __init__(self, name, *args, **kwargs):
+        if name is None:
+            raise TypeError("argument of type 'NoneType' is not iterable")
+        super().__init__(name, *args, **kwargs)
+
+
 #: Flags the real interpreter already applied; a wrapper passes them on and they are skipped here.
 INTERPRETER_FLAGS = ("-I", "-B", "-u")
 
@@ -35,6 +47,7 @@ def block() -> None:
         for name in names:
             if hasattr(module, name):
                 delattr(module, name)
+    ctypes.CDLL = _WindowsCDLL
 
 
 def main(argv: list[str]) -> None:
