@@ -249,3 +249,20 @@ def test_tracebacks_with_windows_paths_keep_only_the_submissions_frames():
              'ZeroDivisionError: division by zero')
     assert student_traceback(trace) == [f'  File "{root}submission\\nn.py", line 7, in forward',
                                         "    return 1 / x", "ZeroDivisionError: division by zero"]
+
+
+def test_a_worker_whose_stderr_is_closed_keeps_answering_on_the_plain_channel(plain_session):
+    session = plain_session({"nn.py": """
+        import os
+        def close_stderr():
+            os.close(2)
+            return 1
+        def shout(n):
+            os.write(1, b"still here %d\\n" % n)
+            return n
+    """})
+    assert session.func("close_stderr") == 1
+    assert [session.func("shout", n) for n in range(4)] == [0, 1, 2, 3]
+    assert session.generation == 1
+    session.restart()  # the output pipe ends with the worker: everything fd 1 wrote was kept
+    assert session.take_output() == "".join(f"still here {n}\n" for n in range(4))

@@ -44,8 +44,8 @@ MARK_VARIABLE = "NNGRADE_OUTPUT_MARK"
 SEPARATOR = b"\x1e"
 MAX_ID_DIGITS = 20
 READ_CHUNK = 1 << 16
-#: Longest wait for a reply's mark (only if student code closed the worker's stderr does it run out).
-MARK_WAIT = 5.0
+#: Longest wait for a reply's mark (it runs out when student code closed or replaced the worker's fd 2).
+MARK_WAIT = 2.0
 #: How long a stopping worker's output is waited for, so its last lines are kept.
 OUTPUT_END_WAIT = 2.0
 READY_CAP = 1 << 16
@@ -176,12 +176,12 @@ class PlainWorkerProcess:
 
     def _await_mark(self, request_id: int, deadline: float) -> None:
         """Wait until the output printed before reply `request_id` has been read."""
-        if self._marks_lost:
-            return
+        if self._marks_lost and self._marked < request_id - 1:
+            return  # the marks stopped coming (fd 2 closed or replaced): no more waiting, until they resume
         wait = min(max(deadline - time.monotonic(), 0.0), MARK_WAIT)
         with self._marks:
-            if not self._marks.wait_for(lambda: self._marked >= request_id or self._output_ended, wait):
-                self._marks_lost = True  # stderr was closed or replaced: stop waiting for marks
+            self._marks_lost = not self._marks.wait_for(
+                lambda: self._marked >= request_id or self._output_ended, wait)
 
     # ------------------------------------------------------------------ threads
     def _write_requests(self) -> None:
