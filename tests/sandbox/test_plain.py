@@ -97,6 +97,40 @@ def test_grading_still_refuses_to_run_student_code_without_isolation(tmp_path, w
     assert not marker.exists()
 
 
+SESSION_WITHOUT_POSIX = """
+import sys
+from nngrade.sandbox import WorkerSession, WorkerTimeout, precheck_mode, probe_isolation
+
+isolation = probe_isolation(precheck_mode("best-effort"))
+with WorkerSession(sys.argv[1], "nn", isolation=isolation) as session:
+    assert session.func("shout", 3) == 3 and session.take_output() == "shout 3\\n"
+    try:
+        with session.timeout(1.0):
+            session.func("spin")
+    except WorkerTimeout as exc:
+        print("timeout:", exc)
+    print("after:", session.func("shout", 4), repr(session.take_output()), session.generation)
+print("level:", isolation.level)
+"""
+
+
+def test_without_the_posix_modules_a_looping_call_is_killed_and_prints_are_kept(tmp_path, wrapper_interpreter):
+    submission = write_submission(tmp_path / "sub", {"nn.py": """
+        def shout(n):
+            print("shout", n)
+            return n
+        def spin():
+            while True:
+                pass
+    """})
+    result = subprocess.run([sys.executable, str(WITHOUT_POSIX), "--interpreter", str(wrapper_interpreter[0]),
+                             "-c", SESSION_WITHOUT_POSIX, str(submission)],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["timeout: spin(): did not finish within 1 s; the worker was killed.",
+                                          "after: 4 'shout 4\\n' 2", "level: off"]
+
+
 def test_the_worker_program_speaks_the_protocol_on_stdin_and_stdout_without_the_posix_modules(tmp_path):
     submission = write_submission(tmp_path / "sub", {"nn.py": """
         import os, sys
