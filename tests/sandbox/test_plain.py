@@ -87,14 +87,15 @@ def test_check_without_the_posix_modules_gives_the_verdicts_of_the_linux_sandbox
     assert re.search(r"worker\.py - - \S+ ", started)  # the worker itself ran without those modules
 
 
-def test_grading_still_refuses_to_run_student_code_without_isolation(tmp_path, wrapper_interpreter):
+@pytest.mark.parametrize("command", [["grade", "{sub}/nn.py", "--format", "text"], ["batch", "{sub}", "-o", "{out}"]])
+def test_grading_still_refuses_to_run_student_code_without_isolation(command, tmp_path, wrapper_interpreter):
     marker = tmp_path / "ran"
     submission = write_submission(tmp_path / "sub", {"nn.py": f"open({str(marker)!r}, 'w').close()\n" + CORRECT_NN})
+    arguments = [part.format(sub=submission, out=tmp_path / "results") for part in command]
     result = subprocess.run([sys.executable, str(WITHOUT_POSIX), "--interpreter", str(wrapper_interpreter[0]),
-                             "-m", "nngrade", "grade", str(submission / "nn.py"), "--format", "text"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+                             "-m", "nngrade", *arguments], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 3 and "grading runs on Linux only" in result.stderr
-    assert not marker.exists()
+    assert not marker.exists() and not (tmp_path / "results" / "reports.jsonl").exists()
 
 
 SESSION_WITHOUT_POSIX = """
