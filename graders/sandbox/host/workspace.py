@@ -41,7 +41,7 @@ SYSV_TABLES = (("shm", "shmid", "shmctl", 3), ("msg", "msqid", "msgctl", 3), ("s
 #: Folders of POSIX IPC objects (shared memory, message queues) that outlive their creator.
 POSIX_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
 IPC_RMID = 0
-WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py")
+WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py", "inplace.py")
 
 
 def _copy_readonly(source: Path, target: Path) -> None:
