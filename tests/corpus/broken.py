@@ -216,6 +216,17 @@ BROKEN = [
           passes=("forward.cross_entropy", "gradients.cross_entropy_backward"),
           message=r"^A method modifies its input in place: CrossEntropyLoss\.forward modified its argument probs"),
     # -- losses ---------------------------------------------------------------
+    entry("cross_entropy_argmax_of_targets", "soft_targets_argmax", "forward.cross_entropy_soft",
+          r"value \d\.\d+ = the cross-entropy of the argmax one-hot targets \(\d\.\d+\); with the soft rows it "
+          r"is \d\.\d+",
+          (CE_FORWARD, "return float(-np.sum(np.log(self.probs[np.arange(n), np.argmax(self.target, axis=1)])) / n)"),
+          passes=("forward.cross_entropy", "gradients.cross_entropy_backward", "forward.softmax_ce_soft")),
+    entry("softmax_ce_gradient_argmax_of_targets", "soft_targets_argmax", "forward.softmax_ce_soft",
+          r"gradient = the gradient with the argmax one-hot targets on 18/18 elements; with the soft rows it differs",
+          (SCE_BACKWARD, "labels = np.eye(self.target.shape[1])[np.argmax(self.target, axis=1)]\n"
+                         "        return (self.probs - labels) / self.probs.shape[0]"),
+          passes=("forward.softmax_ce", "gradients.softmax_ce_backward", "forward.cross_entropy_soft",
+                  "xor.softmax_ce")),
     entry("cross_entropy_unclipped", "log_of_zero", "forward.cross_entropy",
           r"loss = nan while probs holds 1 exact zero\(s\): log\(0\) = -inf and 0 \* log\(0\) = nan",
           (CE_CLIP, "self.probs = probs")),

@@ -10,7 +10,7 @@ from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.engine.fixture_store import fixture_generator
 
-from . import in_place
+from . import in_place, soft_targets
 
 
 def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = "", probe=None):
@@ -185,6 +185,19 @@ def softmax_ce_forward(ctx):
                  "(z - m - log(sum(exp(z - m)))) is exact.")
 
 
+@check("forward.cross_entropy_soft", name="CrossEntropyLoss value and gradient with soft targets", group="forward",
+       needs_api=("CrossEntropyLoss.forward", "CrossEntropyLoss.backward"), variants=BOTH)
+def cross_entropy_soft(ctx):
+    soft_targets.judge(ctx, "CrossEntropyLoss", "cross_entropy_soft")
+
+
+@check("forward.softmax_ce_soft", name="SoftmaxCrossEntropyLoss value and gradient with soft targets",
+       group="forward", needs_api=("SoftmaxCrossEntropyLoss.forward", "SoftmaxCrossEntropyLoss.backward"),
+       variants=BOTH)
+def softmax_ce_soft(ctx):
+    soft_targets.judge(ctx, "SoftmaxCrossEntropyLoss", "softmax_ce_soft")
+
+
 #: Logits of magnitude 1000 with the other class true: each sample costs exactly 2000 (docs/API.md).
 EXTREME_LOGITS = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
 EXTREME_TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])
@@ -295,3 +308,13 @@ def softmax_ce_fixture(rng):
     sce = reference().SoftmaxCrossEntropyLoss()
     return {"logits": logits, "target": target, "loss": np.float64(sce.forward(logits, target)),
             "grad": sce.backward()}
+
+
+@fixture_generator("cross_entropy_soft")
+def cross_entropy_soft_fixture(rng):
+    return soft_targets.soft_fixture(rng, "CrossEntropyLoss")
+
+
+@fixture_generator("softmax_ce_soft")
+def softmax_ce_soft_fixture(rng):
+    return soft_targets.soft_fixture(rng, "SoftmaxCrossEntropyLoss")
