@@ -58,6 +58,35 @@ class Stored:
     name: str
 
 
+@dataclass(frozen=True)
+class InPlaceWrite:
+    """An array argument that the submission's code changed during one call (measured in the worker).
+
+    Attributes
+    ----------
+    call : str
+        What was called: ``"Softmax.backward"``, ``"train"``, ``"Network.__init__"``.
+    argument : str
+        The argument, by parameter name when the worker could read the signature
+        (``"grad_s"``, ``"layers[0]"``), else ``"argument 2"``.
+    changed, size : int
+        Elements that differ from what was passed (NaN equal to NaN), of ``size``.
+    what : str
+        ``"values"``, or ``"shape"``/``"dtype"`` when the array object itself was
+        reshaped or reinterpreted (``changed`` is then ``size``).
+    """
+
+    call: str
+    argument: str
+    changed: int
+    size: int
+    what: str = "values"
+
+
+#: Findings kept by a session until :meth:`WorkerSession.take_in_place_writes` (more are dropped).
+MAX_KEPT_WRITES = 256
+
+
 class RemoteObject:
     """Handle of an object living in the worker.
 
@@ -132,6 +161,7 @@ class WorkerSession:
         self._worker: WorkerProcess | PlainWorkerProcess | None = None
         self._timeout: float | None = None
         self._stored: dict[str, tuple[np.ndarray, float | None]] = {}
+        self._in_place_writes: list[InPlaceWrite] = []
         self._output = OutputCapture(self.limits.output_cap)
         self._account = SandboxAccount.reserve(slot) if self.isolation.drop_privileges else None
         try:
@@ -251,6 +281,16 @@ class WorkerSession:
             raise KeyError(f"no array stored under {name!r}")
         return Stored(name)
 
+    def take_in_place_writes(self) -> list[InPlaceWrite]:
+        """The array arguments that calls since the previous take wrote into, oldest first; clears the list.
+
+        Every ``call``, ``func`` and ``new`` is watched by the worker: it copies
+        each array argument before the call and compares it after. A write made
+        later (into an array the code kept from an earlier call) is not seen.
+        """
+        found, self._in_place_writes = self._in_place_writes, []
+        return found
+
     def operation(self, op: str, fields: dict[str, Any], *, timeout: float | None = None) -> Any:
         """Run a worker operation of the assignment's plugins (e.g. a whole training run) in one round trip.
 
@@ -303,14 +343,29 @@ class WorkerSession:
             raise
         if reply.get("ok") is True:
             try:
-                return protocol.decode(reply.get("value"), arrays, tags={"ref": self._decode_ref})
+                value = protocol.decode(reply.get("value"), arrays, tags={"ref": self._decode_ref})
             except protocol.ProtocolError as exc:
                 raise self._malformed(f"malformed value from the worker: {exc}") from None
+            if "mutated" in reply:
+                self._record_writes(reply["mutated"])
+            return value
         error = reply.get("error")
         if reply.get("ok") is not False or not isinstance(error, dict) or not _is_error(error):
             raise self._malformed("malformed error reply from the worker")
         kind = UnsupportedValue if error["type"] == "UnsupportedValue" else StudentError
         raise kind(error["type"][:200], error["message"][:8192], error["traceback"][:8192])
+
+    def _record_writes(self, entries: Any) -> None:
+        """Keep the reply's ``mutated`` entries (validated: the worker is not trusted)."""
+        if not isinstance(entries, list):
+            raise self._malformed("malformed in-place report from the worker")
+        for entry in entries[:16]:
+            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("call", "argument", "what"))
+                    and all(type(entry.get(k)) is int and entry[k] >= 0 for k in ("changed", "size"))):
+                raise self._malformed("malformed in-place report from the worker")
+            if len(self._in_place_writes) < MAX_KEPT_WRITES:
+                self._in_place_writes.append(InPlaceWrite(entry["call"][:200], entry["argument"][:200],
+                                                          entry["changed"], entry["size"], entry["what"][:20]))
 
     def _malformed(self, message: str) -> ProtocolError:
         """Restart the worker (its state is suspect) and return the error to raise."""

@@ -36,6 +36,7 @@ def _load_sibling(name):
 
 protocol = _load_sibling("protocol")
 cells = _load_sibling("cells")
+inplace = _load_sibling("inplace")
 #: Set by the landlock level: the launcher's seccomp filter had to allow execve
 #: to start this program; the worker forbids it before any student code runs.
 DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
@@ -171,6 +172,7 @@ class Worker:
         self.stored = {}
         self.next_id = 1
         self.guard = None
+        self.mutated = []  # the arguments the current request's call wrote into (see inplace.py)
         self.pid = os.getpid()
         for name, operation in load_plugin_operations().items():
             setattr(self, f"op_{name}", functools.partial(operation, self))
@@ -266,22 +268,31 @@ class Worker:
         return getattr(self.module, name)
 
     def op_new(self, request, arrays):
-        cls = self.module_attribute(request.get("cls"))
+        name = request.get("cls")
+        cls = self.module_attribute(name)
         args, kwargs = self.call_arguments(request, arrays)
-        return self.register(cls(*args, **kwargs)), None
+        return self.register(self.watched_call(f"{name}.__init__", cls, args, kwargs)), None
 
     def op_call(self, request, arrays):
         target = self.decode_args(request.get("obj"), arrays)
         method = str(request.get("method"))
         args, kwargs = self.call_arguments(request, arrays)
-        value = getattr(target, method)(*args, **kwargs)
-        return value, f"{type(target).__name__}.{method} returned"
+        qualname = f"{type(target).__name__}.{method}"
+        return self.watched_call(qualname, getattr(target, method), args, kwargs), f"{qualname} returned"
 
     def op_func(self, request, arrays):
         name = request.get("name")
         function = self.module_attribute(name)
         args, kwargs = self.call_arguments(request, arrays)
-        return function(*args, **kwargs), f"{name} returned"
+        return self.watched_call(str(name), function, args, kwargs), f"{name} returned"
+
+    def watched_call(self, qualname, function, args, kwargs):
+        """``function(*args, **kwargs)``, recording in ``self.mutated`` the array arguments it wrote into."""
+        watched = inplace.watch(args, kwargs)
+        value = function(*args, **kwargs)
+        if watched:
+            self.mutated = inplace.changed_arguments(watched, function, qualname)
+        return value
 
     def op_getattr(self, request, arrays):
         target = self.decode_args(request.get("obj"), arrays)
@@ -322,6 +333,7 @@ class Worker:
             self.import_submission(header.get("call_timeout"))
         handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
         blobs = []
+        self.mutated = []
         try:
             if handler is None:
                 raise protocol.ProtocolError(f"unknown operation {str(op)[:40]!r}")
@@ -331,6 +343,8 @@ class Worker:
                                   "this assignment forbids")
             part = self.encode_result(value, blobs, what or f"{op} returned")
             reply = {"id": request_id, "ok": True, "value": part}
+            if self.mutated:
+                reply["mutated"] = self.mutated
         except BaseException as exc:  # noqa: BLE001 - report everything, keep serving
             blobs = []
             reply = {"id": request_id, "ok": False, "error": describe_exception(exc)}
