@@ -105,7 +105,8 @@ def grade_command(submission, fmt, output, seed, config, data_dir, sandbox, subm
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Assignment configuration (TOML).")
 @click.option("--data-dir", "--mnist-dir", "data_dir", type=click.Path(),
               help="Directory with the assignment's data files (the MNIST IDX files).")
-@click.option("--sandbox", type=SANDBOX, default="best-effort", show_default=True)
+@click.option("--sandbox", type=SANDBOX, default="best-effort", show_default=True,
+              help="off: a plain subprocess without isolation (what best-effort runs on macOS and Windows).")
 @click.option("--only", metavar="EXPR", help="Run only the checks whose ids match, like pytest -k.")
 def check_command(submission, config, data_dir, sandbox, only):
     """Pre-check SUBMISSION before you hand it in: public checks only; exit code 0 when all pass."""

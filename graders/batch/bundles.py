@@ -83,6 +83,9 @@ python3 -m venv .venv && . .venv/bin/activate
 python -m pip install .
 ```
 
+On Windows (PowerShell): `py -m venv .venv`, `.venv\\Scripts\\Activate.ps1`, then the same
+`python -m pip install .`.
+
 ## Check your work before you submit
 
 ```bash
@@ -114,13 +117,13 @@ is reported as "not run" (and the exit code is 1). Get the data once, either
 
 * **Linux**: your code runs in a separate, restricted process (bubblewrap
   namespaces when installed, else Landlock and seccomp, plus resource limits).
-* **macOS**: your code runs in a separate process with resource limits, without
-  the Linux isolation; `nngrade check` says so in its report (`-v`).
-* **Windows**: use WSL (Windows Subsystem for Linux) and follow the Linux steps;
-  the checker needs POSIX process handling.
+* **macOS** and **Windows**: `nngrade check` runs your code as a plain
+  subprocess, without isolation or resource limits (each call still has its
+  deadline); its report says so on the `Sandbox:` line.
 
 On every system the pre-check is a convenience, not a security boundary: it runs
-your own code on your own machine. Grading is done by your instructor's copy.
+your own code on your own machine. Grading is done by your instructor's copy,
+on Linux.
 """
 
 def _kit_folders() -> dict[str, Path]:

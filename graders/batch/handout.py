@@ -45,7 +45,7 @@ INTRO = """# {name}
 
 Complete every `raise NotImplementedError(...)` below, section by section. After each section, run its
 check cell: it runs that part's public checks on the code of this notebook (the cells you have run),
-in the same restricted process as `nngrade check`, and explains every failure. Run the setup cell first.
+in a separate process, as `nngrade check` does, and explains every failure. Run the setup cell first.
 The final grade also uses hidden checks with other inputs.
 """
 

@@ -103,11 +103,12 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
     SchedulerError
         When ``scheduler`` is malformed or unreachable.
     SandboxUnavailable
-        With ``sandbox="strict"`` on a machine without namespace isolation.
+        With ``sandbox="strict"`` on a machine without namespace isolation, and on a system without
+        the (Linux) isolation levels unless ``sandbox="off"``.
     """
     from nngrade.batch.lateness import LatePolicy, apply_to_report_dict, of_submission
     from nngrade.engine.config import load_config
-    from nngrade.sandbox import probe_isolation
+    from nngrade.sandbox import precheck_mode, probe_isolation
 
     started = time.perf_counter()
     if executor not in EXECUTORS:
@@ -117,8 +118,8 @@ def run_batch(submissions_dir, results_dir, *, config: dict | None = None, confi
         from nngrade.batch.cluster import parse_scheduler
 
         parse_scheduler(scheduler)  # a malformed value fails before any work
-    if sandbox == "strict" and scheduler is None:
-        probe_isolation("strict")  # refuse now rather than once per submission
+    if (sandbox == "strict" or precheck_mode(sandbox) != sandbox) and scheduler is None:
+        probe_isolation(sandbox)  # refuse now rather than once per submission (strict, or not Linux)
     store = ResultsStore(Path(results_dir))
     if layout is None and Path(submissions_dir).is_dir():
         layout = detect_layout(Path(submissions_dir))

@@ -47,6 +47,9 @@ HIDDEN_SEED_VARIABLE = "NNGRADE_HIDDEN_SEED"
 #: File in nngrade's user cache holding this machine's secret when none is configured.
 MACHINE_SECRET_FILE = "hidden-seed"
 
+#: ``O_NOFOLLOW`` where the system has it (not on Windows, which has no uids or modes to check either).
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
 
 class FixtureError(RuntimeError):
     """A fixture file is missing or does not match the manifest."""
@@ -54,6 +57,7 @@ class FixtureError(RuntimeError):
 
 class FixtureUnavailable(FixtureError):
     """A fixture cannot be generated here (e.g. the reference is not installed: a student kit)."""
+
 
 
 def fixtures_dir() -> Path:
@@ -205,13 +209,14 @@ def _machine_secret(path: Path) -> bytes:
     """Read, or create (mode 0600, never through a symlink), the machine's secret at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW, 0o600)
     except FileExistsError:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | NO_FOLLOW)
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             value = handle.read().strip()
-        if info.st_uid != os.geteuid() or info.st_mode & 0o077 or not stat.S_ISREG(info.st_mode) or len(value) < 32:
+        private = not hasattr(os, "geteuid") or (info.st_uid == os.geteuid() and not info.st_mode & 0o077)
+        if not private or not stat.S_ISREG(info.st_mode) or len(value) < 32:
             raise PermissionError(f"{path} is not a private file of this user")
         return value
     value = secrets.token_hex(32).encode()

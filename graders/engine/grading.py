@@ -47,6 +47,7 @@ from nngrade.sandbox import (
     WorkerCrashed,
     WorkerSession,
     WorkerTimeout,
+    precheck_mode,
 )
 
 WORKER_DIR = "/nngrade/"  # the folder of the worker's own programs, at every sandbox level
@@ -181,7 +182,8 @@ def grade(path, *, mode: str = "grade", config: dict | None = None, config_path=
     data_dir : path, optional
         Where the assignment's data resources are (each resource documents its own fallbacks).
     sandbox : {"strict", "best-effort", "off"}
-        Isolation policy of the worker.
+        Isolation policy of the worker. A ``check`` on a system without the (Linux) isolation levels
+        runs ``best-effort`` as ``off``: a plain subprocess (:func:`nngrade.sandbox.precheck_mode`).
     slot : int
         Concurrency slot: parallel graders use distinct slots (distinct sandbox uids).
     diagnose : callable, optional
@@ -216,6 +218,8 @@ def _grade(path, *, mode, config, config_path, seed, data_dir, sandbox, submissi
     skipped = select(checks, config, only)  # id -> why it does not run (disabled, not selected)
     resources = Resources(assignment.resources, {"data_dir": data_dir})
     runnable = [c for c in checks if c[0].id not in skipped]
+    if mode == "check":
+        sandbox = precheck_mode(sandbox)
     startup = Startup(sandbox, runnable, resources)  # probe, fixtures and resources, overlapped
     with tempfile.TemporaryDirectory(prefix="nngrade-") as workdir:
         loaded = load_submission(Path(path), Path(workdir), submission_id=submission_id, api=assignment.api)
@@ -396,7 +400,8 @@ def student_traceback(traceback: str) -> list[str]:
     kept, keep = [], True
     for line in traceback.splitlines():
         if line.startswith("  File "):
-            keep = (WORKER_DIR not in line or "/submission/" in line) and '"<frozen ' not in line
+            path = line.replace("\\", "/")  # Windows paths (the plain level runs the host's own)
+            keep = (WORKER_DIR not in path or "/submission/" in path) and '"<frozen ' not in line
         elif not line.startswith("  "):
             keep = not line.startswith("Traceback")
         if keep and line.strip():

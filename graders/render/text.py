@@ -55,6 +55,10 @@ BODY = "    "
 #: Average characters per captured line allowed before the text is cut.
 MAX_LINE_CHARS = 200
 
+#: The sandbox line of a pre-check that ran without isolation (the ``off`` level: a plain subprocess).
+NO_ISOLATION_LINE = ("Sandbox: none - your code ran as a plain subprocess, without isolation "
+                     "(this pre-check is not a security boundary)")
+
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
@@ -67,7 +71,8 @@ def _header(report: Report, color: bool, verbose: bool = False) -> list[str]:
     lines = [
         _paint(f"nngrade {report.kit_version} report (mode: {report.mode})", BOLD, color),
         f"Submission: {sub.id} ({details})",
-        f"Sandbox: {sandbox.get('level', 'unknown')}",
+        NO_ISOLATION_LINE if report.mode == "check" and sandbox.get("level") == "off"
+        else f"Sandbox: {sandbox.get('level', 'unknown')}",
     ]
     if sub.entry:
         lines.insert(2, f"Graded: {sub.entry}")

@@ -3,7 +3,7 @@
 Only plain numeric arrays and JSON scalars cross the boundary, and the grader
 validates everything it receives. See ``docs/SANDBOX.md``.
 """
-from nngrade.sandbox.host.client import RemoteObject, Rng, Stored, WorkerSession
+from nngrade.sandbox.host.client import InPlaceWrite, RemoteObject, Rng, Stored, WorkerSession
 from nngrade.sandbox.host.errors import (
     ProtocolError,
     SandboxError,
@@ -14,10 +14,10 @@ from nngrade.sandbox.host.errors import (
     WorkerCrashed,
     WorkerTimeout,
 )
-from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation
+from nngrade.sandbox.host.isolation import Isolation, Limits, precheck_mode, probe_isolation
 
 __all__ = [
-    "Isolation", "Limits", "ProtocolError", "RemoteObject", "Rng", "SandboxError",
+    "InPlaceWrite", "Isolation", "Limits", "ProtocolError", "RemoteObject", "Rng", "SandboxError",
     "SandboxUnavailable", "StaleReference", "Stored", "StudentError",
-    "UnsupportedValue", "WorkerCrashed", "WorkerSession", "WorkerTimeout", "probe_isolation",
+    "UnsupportedValue", "WorkerCrashed", "WorkerSession", "WorkerTimeout", "precheck_mode", "probe_isolation",
 ]

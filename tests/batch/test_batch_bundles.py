@@ -178,3 +178,4 @@ def test_student_bundle_explains_mnist_ships_the_api_document_and_names_the_syst
     for system in ("Linux", "macOS", "Windows"):
         assert f"**{system}**" in readme
     assert "not a security boundary" in readme
+    assert "WSL" not in readme and "`nngrade check` runs your code as a plain\n  subprocess" in readme

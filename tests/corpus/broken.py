@@ -187,15 +187,46 @@ BROKEN = [
           r"returned dtype int64: 15 of 15 values differ from the reference",
           (SOFTMAX_SUM, "s = np.zeros(z.shape, dtype=int)\n        s[:] = e / e.sum(axis=1, keepdims=True)")),
     entry("softmax_shifts_its_input", "input_modified_in_place", "forward.inputs_unchanged",
-          r"in Network\(\[Sigmoid\(\), Softmax\(\)\]\), Sigmoid\.y changed on 15/15 elements when "
-          r"Softmax\(\)\.forward ran",
+          r"Softmax\.forward modified its argument z in place: 15/15 elements changed; "
+          r"Softmax\.jacobian modified its argument z in place: 15/15 elements changed",  # one shared helper
           (SOFTMAX_SHIFT, "z -= z.max(axis=1, keepdims=True)\n        e = np.exp(z)"),
           passes=("forward.softmax", "xor.softmax_ce"),
-          message=r"^Softmax\(\)\.forward modified the array it was given: in Network\(\[Sigmoid\(\), Softmax\(\)\]\), "
-                  r"Sigmoid\.y \(the Sigmoid's cached output, which is Softmax's input\) changed on 15/15 elements "
-                  r"when Softmax\.forward ran, so Sigmoid\.backward would use corrupted values\.\nFix: never write "
-                  r"into an argument"),
+          message=r"^A method modifies its input in place: Softmax\.forward modified its argument z \(15/15 "
+                  r"elements changed\) in place when called as Softmax\(\)\.forward\(z\) with correct inputs\."),
+    entry("softmax_backward_scales_its_gradient", "input_modified_in_place", "forward.inputs_unchanged",
+          r"Softmax\.backward modified its argument grad_s in place: 15/15 elements changed",
+          (SOFTMAX_VJP, "g -= np.sum(g * s, axis=1, keepdims=True)\n        g *= s\n        return g"),
+          passes=("jacobians.softmax_backward",),
+          message=r"^A method modifies its input in place: Softmax\.backward modified its argument grad_s"),
+    entry("sigmoid_backward_scales_its_gradient", "input_modified_in_place", "forward.inputs_unchanged",
+          r"Sigmoid\.backward modified its argument grad_y in place: 20/20 elements changed",
+          (SIGMOID_BACKWARD, "grad_y = as_float_array(grad_y)\n        grad_y *= y * (1.0 - y)\n        return grad_y"),
+          passes=("jacobians.sigmoid_backward", "xor.mse"),
+          message=r"^A method modifies its input in place: Sigmoid\.backward modified its argument grad_y"),
+    entry("mse_forward_subtracts_in_place", "input_modified_in_place", "forward.inputs_unchanged",
+          r"MSELoss\.forward modified its argument pred in place: 15/15 elements changed",
+          ("self.diff = pred - as_float_array(target).astype(pred.dtype, copy=False)",
+           "pred -= as_float_array(target).astype(pred.dtype, copy=False)\n        self.diff = pred"),
+          loses=("xor.mse",),  # in training pred is the output Sigmoid's cached y: its backward then goes wrong
+          passes=("forward.mse", "gradients.mse_backward"),
+          message=r"^A method modifies its input in place: MSELoss\.forward modified its argument pred"),
+    entry("cross_entropy_clips_in_place", "input_modified_in_place", "forward.inputs_unchanged",
+          r"CrossEntropyLoss\.forward modified its argument probs in place: 1/24 elements changed",
+          (CE_CLIP, "self.probs = np.clip(probs, CE_EPS, 1.0, out=probs)"),
+          passes=("forward.cross_entropy", "gradients.cross_entropy_backward"),
+          message=r"^A method modifies its input in place: CrossEntropyLoss\.forward modified its argument probs"),
     # -- losses ---------------------------------------------------------------
+    entry("cross_entropy_argmax_of_targets", "soft_targets_argmax", "forward.cross_entropy_soft",
+          r"value \d\.\d+ = the cross-entropy of the argmax one-hot targets \(\d\.\d+\); with the soft rows it "
+          r"is \d\.\d+",
+          (CE_FORWARD, "return float(-np.sum(np.log(self.probs[np.arange(n), np.argmax(self.target, axis=1)])) / n)"),
+          passes=("forward.cross_entropy", "gradients.cross_entropy_backward", "forward.softmax_ce_soft")),
+    entry("softmax_ce_gradient_argmax_of_targets", "soft_targets_argmax", "forward.softmax_ce_soft",
+          r"gradient = the gradient with the argmax one-hot targets on 18/18 elements; with the soft rows it differs",
+          (SCE_BACKWARD, "labels = np.eye(self.target.shape[1])[np.argmax(self.target, axis=1)]\n"
+                         "        return (self.probs - labels) / self.probs.shape[0]"),
+          passes=("forward.softmax_ce", "gradients.softmax_ce_backward", "forward.cross_entropy_soft",
+                  "xor.softmax_ce")),
     entry("cross_entropy_unclipped", "log_of_zero", "forward.cross_entropy",
           r"loss = nan while probs holds 1 exact zero\(s\): log\(0\) = -inf and 0 \* log\(0\) = nan",
           (CE_CLIP, "self.probs = probs")),

@@ -49,6 +49,15 @@ def test_planted_bug_loses_points_and_is_diagnosed(broken, tmp_path):
         assert broken.diagnosis in diagnosis_ids(report, hidden)
 
 
+IN_PLACE = [b for b in BROKEN if b.where == "forward.inputs_unchanged"]
+
+
+@pytest.mark.parametrize("broken", IN_PLACE, ids=lambda b: b.name)
+def test_an_in_place_write_costs_the_in_place_check_and_only_what_it_corrupts(broken, tmp_path):
+    report = grade_broken(broken, tmp_path, config_path=FAST_CONFIG)
+    assert lost_points(report) == {broken.where, *broken.loses}
+
+
 def test_every_catalogue_entry_has_a_broken_implementation():
     assert {e.id for e in CATALOGUE} == {b.diagnosis for b in BROKEN}
     assert len({b.name for b in BROKEN}) == len(BROKEN)

@@ -43,6 +43,7 @@ TITLES = {
     "softmax_missing_keepdims": "Softmax reduction without keepdims (visible when n == k)",
     "integer_output": "Output array of integer dtype",
     "input_modified_in_place": "Input array modified in place",
+    "soft_targets_argmax": "Uses only the argmax of each target row",
     "log_of_zero": "log(0): probabilities not clipped",
     "batch_mean_vs_sum": "Batch sum instead of mean (or divided by n twice)",
     "ce_mean_over_all_elements": "Cross-entropy averaged over all n*k elements",

@@ -104,8 +104,16 @@ HANGS = dict(expect=("timeout", "not_run"), evidence="did not finish within")
 
 
 def resource_attack(name: str, attack: str, build, **options) -> Entry:
-    """An entry whose attack sits in Softmax.jacobian: two checks earn nothing, the rest stays full."""
-    return Entry(name, "resources", attack, build, JACOBIAN, **options)
+    """An entry whose attack sits in Softmax.jacobian: two checks earn nothing, the rest stays full.
+
+    forward.inputs_unchanged calls the Jacobian once among every other method: when the attack ends the
+    worker there, that check is attacked too (it must earn 0); when the attack returns (the Jacobian's
+    checks then fail), it is judged honestly on the other methods and may pass.
+    """
+    returns = "failed" in options.get("expect", ())  # the attack ends and the Jacobian returns zeros
+    if returns:
+        return Entry(name, "resources", attack, build, JACOBIAN, may_pass=("forward.inputs_unchanged",), **options)
+    return Entry(name, "resources", attack, build, (*JACOBIAN, "forward.inputs_unchanged"), **options)
 
 
 ENTRIES = [

@@ -33,7 +33,7 @@ from submissions import reference_source
 #: Checks that only call Softmax.jacobian: the target of the resource attacks (2 checks, fast timeouts).
 JACOBIAN = ("jacobians.softmax_jacobian", "jacobians.softmax_jacobian.hidden")
 #: Checks that call Softmax (forward, backward or jacobian). forward.softmax_ce is the loss, not Softmax.
-#: forward.inputs_unchanged also calls Softmax.forward but only tests that inputs are not written to,
+#: forward.inputs_unchanged also calls Softmax's methods but only tests that inputs are not written to,
 #: which a replaced Softmax may honestly pass or fail: see INERT_MAY_PASS.
 SOFTMAX = ("forward.softmax", "forward.softmax.hidden", "forward.softmax_extreme", "forward.softmax_extreme.hidden",
            "forward.softmax_square", "forward.softmax_square.hidden",

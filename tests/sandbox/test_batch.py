@@ -122,3 +122,20 @@ def test_a_request_that_timed_out_before_is_not_run_again_in_a_batch(make_sessio
         counter = session.new("Counter")
         with pytest.raises(NotRun, match="not called again"):
             counter.call_many("add", [("a",), ("b",)])
+
+
+def test_on_the_plain_channel_a_batch_goes_one_request_at_a_time(tmp_path, counting):
+    from sandbox_support import KIT, write_submission
+
+    from nngrade.sandbox import WorkerSession, probe_isolation
+
+    plain = probe_isolation("off")
+    assert plain.implementation.channel == "stdio"
+    directory = write_submission(tmp_path / "submission", {"nn.py": COUNTER})
+    with WorkerSession(directory, "nn", limits=FAST, isolation=plain, **KIT) as session:
+        counter = session.new("Counter")
+        assert counter.call_many("add", [("a",), ("b",)]) == [1, 2]
+        with pytest.raises(StudentError, match="asked to fail"):
+            counter.call_many("add", [("fail",), ("never",)])
+        assert counter.get("calls") == ["a", "b", "fail"]
+    assert counting == []  # the pipe channel's batch reader was never used

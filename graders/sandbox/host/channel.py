@@ -3,16 +3,18 @@
 Single-threaded by design: while waiting for a reply the client polls the
 reply pipe *and* the worker's output pipe, so output is drained (and capped)
 while a call runs, and whatever the worker printed before replying is
-attributed to that call.
+attributed to that call. It needs Linux (``os.pipe2``, ``select.poll``,
+``pass_fds``, process groups); the plain level uses :mod:`.plain_channel`
+instead, on any operating system.
 """
 from __future__ import annotations
 
-import fcntl
 import itertools
 import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -56,8 +58,13 @@ class OutputCapture:
         self.head = bytearray()
         self.tail = bytearray()
         self.omitted = 0
+        self.lock = threading.Lock()  # the plain channel feeds it from a reader thread
 
     def feed(self, data: bytes) -> None:
+        with self.lock:
+            self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
         room = self.half - len(self.head)
         if room > 0:
             self.head += data[:room]
@@ -71,6 +78,10 @@ class OutputCapture:
 
     def take(self) -> str:
         """Return the captured text and start afresh."""
+        with self.lock:
+            return self._take()
+
+    def _take(self) -> str:
         middle = f"\n... [{self.omitted} bytes of output omitted] ...\n" if self.omitted else ""
         text = self.head.decode("utf-8", "replace") + middle + self.tail.decode("utf-8", "replace")
         self.head, self.tail, self.omitted = bytearray(), bytearray(), 0
@@ -161,6 +172,8 @@ class WorkerProcess:
             self._close_fds(request_read, reply_write, output_write)
         for fd in (self.request_fd, self.reply_fd, self.output_fd):
             os.set_blocking(fd, False)
+        import fcntl  # Linux only, like this whole channel
+
         for fd in (self.reply_fd, self.output_fd):
             try:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,11 +39,43 @@ from nngrade.sandbox.host.errors import (
 )
 from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation, reprobe
 from nngrade.sandbox.host.noise import without_kit_noise
+from nngrade.sandbox.host.plain_channel import PlainWorkerProcess
 from nngrade.sandbox.host.requests import BATCH_OP, Rng, Stored, _describe, _is_error
 from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
 
 API_KINDS = ("class", "function", "other")
+
+
+@dataclass(frozen=True)
+class InPlaceWrite:
+    """An array argument that the submission's code changed during one call (measured in the worker).
+
+    Attributes
+    ----------
+    call : str
+        What was called: ``"Softmax.backward"``, ``"train"``, ``"Network.__init__"``.
+    argument : str
+        The argument, by parameter name when the worker could read the signature
+        (``"grad_s"``, ``"layers[0]"``), else ``"argument 2"``.
+    changed, size : int
+        Elements that differ from what was passed (NaN equal to NaN), of ``size``.
+    what : str
+        ``"values"``, or ``"shape"``/``"dtype"`` when the array object itself was
+        reshaped or reinterpreted (``changed`` is then ``size``).
+    """
+
+    call: str
+    argument: str
+    changed: int
+    size: int
+    what: str = "values"
+
+
+#: Findings kept by a session until :meth:`WorkerSession.take_in_place_writes` (more are dropped).
+MAX_KEPT_WRITES = 256
+
+
 class RemoteObject:
     """Handle of an object living in the worker.
 
@@ -119,10 +152,11 @@ class WorkerSession:
         self.limits = limits or Limits()
         self.isolation = isolation or probe_isolation()
         self.generation = 0
-        self._worker: WorkerProcess | None = None
+        self._worker: WorkerProcess | PlainWorkerProcess | None = None
         self._timeout: float | None = None
         self._until: float | None = None  # a batch's requests end by this time.monotonic() at the latest
         self._stored: dict[str, tuple[np.ndarray, float | None]] = {}
+        self._in_place_writes: list[InPlaceWrite] = []
         self._output = OutputCapture(self.limits.output_cap)
         self._slot = slot
         self._account = SandboxAccount.reserve(slot) if self.isolation.drop_privileges else None
@@ -259,6 +293,16 @@ class WorkerSession:
             raise KeyError(f"no array stored under {name!r}")
         return Stored(name)
 
+    def take_in_place_writes(self) -> list[InPlaceWrite]:
+        """The array arguments that calls since the previous take wrote into, oldest first; clears the list.
+
+        Every ``call``, ``func`` and ``new`` is watched by the worker: it copies
+        each array argument before the call and compares it after. A write made
+        later (into an array the code kept from an earlier call) is not seen.
+        """
+        found, self._in_place_writes = self._in_place_writes, []
+        return found
+
     def operation(self, op: str, fields: dict[str, Any], *, timeout: float | None = None) -> Any:
         """Run a worker operation of the assignment's plugins (e.g. a whole training run) in one round trip.
 
@@ -289,7 +333,7 @@ class WorkerSession:
         return self._malformed(message)
 
     # ------------------------------------------------------------------ plumbing
-    def _ensure_worker(self) -> WorkerProcess:
+    def _ensure_worker(self) -> WorkerProcess | PlainWorkerProcess:
         if self._staging is None:
             raise SandboxError("the session is closed")
         if self._worker is None:
@@ -299,11 +343,11 @@ class WorkerSession:
                 self._send_store(name, array, scale)
         return self._worker
 
-    def _start_worker(self) -> WorkerProcess:
+    def _start_worker(self) -> WorkerProcess | PlainWorkerProcess:
         """A started worker; under a verdict recalled from an earlier process, one that fails to start
         makes the probe run again (:func:`~nngrade.sandbox.host.isolation.reprobe`) before one more try."""
         try:
-            return WorkerProcess(self.isolation, self.limits, self._staging, self._account, self.entry, self._output)
+            return self._new_process()
         except SandboxUnavailable:
             fresh = reprobe(self.isolation)
             if fresh is None:
@@ -313,7 +357,11 @@ class WorkerSession:
         elif not fresh.drop_privileges:
             self._release_account()
         self.isolation = fresh
-        return WorkerProcess(self.isolation, self.limits, self._staging, self._account, self.entry, self._output)
+        return self._new_process()
+
+    def _new_process(self) -> WorkerProcess | PlainWorkerProcess:
+        process = PlainWorkerProcess if self.isolation.implementation.channel == "stdio" else WorkerProcess
+        return process(self.isolation, self.limits, self._staging, self._account, self.entry, self._output)
 
     def _send_store(self, name: str, array: np.ndarray, scale: float | None) -> None:
         self._request("store", {"name": name, "value": array,
@@ -332,8 +380,10 @@ class WorkerSession:
         timeout = self._timeout if self._timeout is not None else self.limits.call_timeout
         header["call_timeout"] = float(timeout)  # the first request imports: a notebook's cells share this time
         values: list[Any] = []
+        if op == BATCH_OP and not isinstance(worker, WorkerProcess):
+            raise NotBatched("the plain channel sends one request at a time")
         replies = worker.request_items(header, blobs, timeout, len(items), until=self._until) \
-            if op == BATCH_OP else None
+            if isinstance(worker, WorkerProcess) and op == BATCH_OP else None
         for item_op, item_fields in items:
             try:
                 reply, arrays = next(replies) if replies is not None else worker.request(header, blobs, timeout)
@@ -355,14 +405,29 @@ class WorkerSession:
     def _value_of(self, reply: dict, arrays: list) -> Any:
         if reply.get("ok") is True:
             try:
-                return protocol.decode(reply.get("value"), arrays, tags={"ref": self._decode_ref})
+                value = protocol.decode(reply.get("value"), arrays, tags={"ref": self._decode_ref})
             except protocol.ProtocolError as exc:
                 raise self._malformed(f"malformed value from the worker: {exc}") from None
+            if "mutated" in reply:
+                self._record_writes(reply["mutated"])
+            return value
         error = reply.get("error")
         if reply.get("ok") is not False or not isinstance(error, dict) or not _is_error(error):
             raise self._malformed("malformed error reply from the worker")
         kind = UnsupportedValue if error["type"] == "UnsupportedValue" else StudentError
         raise kind(error["type"][:200], error["message"][:8192], error["traceback"][:8192])
+
+    def _record_writes(self, entries: Any) -> None:
+        """Keep the reply's ``mutated`` entries (validated: the worker is not trusted)."""
+        if not isinstance(entries, list):
+            raise self._malformed("malformed in-place report from the worker")
+        for entry in entries[:16]:
+            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("call", "argument", "what"))
+                    and all(type(entry.get(k)) is int and entry[k] >= 0 for k in ("changed", "size"))):
+                raise self._malformed("malformed in-place report from the worker")
+            if len(self._in_place_writes) < MAX_KEPT_WRITES:
+                self._in_place_writes.append(InPlaceWrite(entry["call"][:200], entry["argument"][:200],
+                                                          entry["changed"], entry["size"], entry["what"][:20]))
 
     def _malformed(self, message: str) -> ProtocolError:
         """Restart the worker (its state is suspect) and return the error to raise."""

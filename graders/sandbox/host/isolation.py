@@ -18,7 +18,9 @@ Levels, strongest first (see :data:`LEVELS`):
     environment, new session, fresh scratch directory. No filesystem or
     network isolation.
 ``off``
-    a plain subprocess in a new session, for debugging.
+    a plain subprocess (``plain_channel.py``) on any operating system: the
+    only level outside Linux, where ``nngrade check`` falls back to it; on
+    Linux only when asked for.
 
 To add a level, write a :class:`Level` subclass and insert it in
 :data:`LEVELS`; :func:`probe_isolation` and :meth:`Isolation.launch_plan`
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from nngrade.sandbox.host import probe_cache
 from nngrade.sandbox.host.errors import SandboxUnavailable
 from nngrade.sandbox.host.interpreter import OWN, Interpreter, reachable_copy, unreachable_by_others
-from nngrade.sandbox.host.levels import LEVELS, LaunchPaths, LaunchPlan, Level
+from nngrade.sandbox.host.levels import LEVELS, LaunchPaths, LaunchPlan, Level, linux_unavailable_reason
 from nngrade.sandbox.host.limits import Limits
 from nngrade.sandbox.host.workspace import (
     PROBE_UID,
@@ -127,16 +129,19 @@ class Isolation:
         target_uid = uid if uid is not None else (account.uid if account else None)
         if not self.drop_privileges:
             target_uid = None
-        existing = 0 if target_uid is not None else len(processes_of_uid(os.getuid()))
+        counted = target_uid is None and self.implementation.applies_limits
+        existing = len(processes_of_uid(os.getuid())) if counted else 0
         spec = {"rlimits": limits.rlimits(existing), "uid": target_uid, "gid": target_uid}
         return self.implementation.launch_plan(self, paths, program, limits, spec)
 
 
 def harden_grader_process() -> None:
     """Make the grader non-dumpable so its memory cannot be read via /proc (best effort)."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: no C library to open by None
         pass
 
 
@@ -185,6 +190,8 @@ def _verdict_key(mode: str, cap: str | None) -> str:
 
 def _recalled_or_probed(mode: str, cap: str | None) -> Isolation:
     """The verdict stored for these inputs, else a fresh probe (whose verdict is then stored)."""
+    if not probe_cache.enabled():
+        return _probe(mode, cap)
     key = _verdict_key(mode, cap)
     recalled = _from_verdict(probe_cache.load(key), mode, cap, key)
     if recalled is not None:
@@ -260,10 +267,21 @@ def _candidates(mode: str, cap: str | None) -> list[str]:
     return [n for n in (names[names.index(cap):] if cap else names) if n != "off"]
 
 
+def precheck_mode(mode: str) -> str:
+    """The mode of a student pre-check: ``best-effort`` becomes ``off`` where no isolation level can run
+    (any system but Linux); the other modes are kept (``strict`` still refuses)."""
+    return "off" if mode == "best-effort" and linux_unavailable_reason() else mode
+
+
 def _probe(mode: str, cap: str | None) -> Isolation:
     notes: list[str] = []
+    platform_reason = linux_unavailable_reason()
     if mode == "off":
-        notes.append("Sandbox switched off: the worker is a plain subprocess without limits.")
+        notes.append(f"No sandbox: {platform_reason}; the worker is a plain subprocess without limits."
+                     if platform_reason else "Sandbox switched off: the worker is a plain subprocess without limits.")
+    elif platform_reason and cap != "off":
+        raise SandboxUnavailable(f"{platform_reason}: grading runs on Linux only (`nngrade check` runs here "
+                                 "without isolation; `--sandbox off` would grade without it)")
     elif cap and cap != list(LEVELS)[0]:
         notes.append(f"{ENV_LEVEL}={cap} (or level={cap!r}) limits the sandbox to this level.")
     for name in _candidates(mode, cap):
@@ -291,10 +309,15 @@ def _probe(mode: str, cap: str | None) -> Isolation:
                         + " ".join(isolation.notes))
                 return isolation
             notes.append(error)
-    if os.geteuid() == 0 and not root_worker_allowed() and mode != "off":
+    if is_root() and not root_worker_allowed() and mode != "off":
         notes.append(f"The worker never runs as root unless {ENV_ALLOW_ROOT}=1 allows it; install Python "
                      "where other users can read it (not under /root), or install bubblewrap.")
     raise SandboxUnavailable("no sandbox level could start a worker: " + " ".join(notes))
+
+
+def is_root() -> bool:
+    """Whether the grader runs as root (never on a system without uids)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def root_worker_allowed() -> bool:
@@ -326,7 +349,7 @@ def is_confining(features: dict[str, bool]) -> bool:
 
 def _privilege_choices(implementation: Level) -> list[bool]:
     """Drop to the unprivileged uid whenever the grader is root; run as root only when explicitly allowed."""
-    if os.geteuid() != 0 or not implementation.can_drop_privileges:
+    if not is_root() or not implementation.can_drop_privileges:
         return [False]
     return [True, False] if root_worker_allowed() else [True]
 
@@ -341,7 +364,7 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
         paths = LaunchPaths(staging.worker_dir, staging.submission_dir, scratch)
         marker = "nngrade-probe-ok"
         program = [isolation.interpreter.executable, "-I", "-B", "-c",
-                   f"import numpy, os; print({marker!r}, os.getuid())"]
+                   f"import numpy, os; print({marker!r}, getattr(os, 'getuid', lambda: None)())"]
         try:
             plan = isolation.launch_plan(paths, program, Limits(), None, uid=PROBE_UID)
         except ValueError as exc:  # e.g. a view that would expose the whole file system
@@ -349,7 +372,8 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
         try:
             result = subprocess.run(
                 plan.argv, env=plan.env, cwd=plan.cwd, stdin=subprocess.DEVNULL,
-                capture_output=True, text=True, timeout=PROBE_TIMEOUT, start_new_session=True,
+                capture_output=True, text=True, timeout=PROBE_TIMEOUT,
+                start_new_session=isolation.implementation.channel == "descriptors",
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"{isolation.level}: the trial worker did not run ({exc})."
@@ -364,5 +388,6 @@ def _try_trivial_worker(isolation: Isolation) -> str | None:
 
 __all__ = [
     "ENV_ALLOW_ROOT", "ENV_LEVEL", "FEATURE_NAMES", "Isolation", "LaunchPaths", "LaunchPlan", "Limits", "MODES",
-    "first_candidate", "harden_grader_process", "probe_isolation", "reprobe", "root_worker_allowed",
+    "first_candidate", "harden_grader_process", "precheck_mode", "probe_isolation", "reprobe",
+    "root_worker_allowed",
 ]

@@ -7,10 +7,12 @@ subclass here and inserting it in that dict.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,11 @@ from nngrade.sandbox.inside import confine
 
 #: Environment variable telling the worker to forbid execve before importing the submission.
 DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
+#: What the descriptor channel (``channel.py``) and the launcher need besides Linux itself.
+LINUX_CHANNEL_NEEDS = (("os", "pipe2"), ("select", "poll"), ("os", "waitid"), ("os", "killpg"))
+LINUX_MODULES = ("fcntl", "resource")
+#: Variables a Windows Python needs to start (no SYSTEMROOT: it cannot even seed its hash randomisation).
+WINDOWS_KEPT_VARIABLES = ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "PATH", "PATHEXT", "COMSPEC")
 
 
 @dataclass(frozen=True)
@@ -68,15 +75,44 @@ def host_env(isolation, home: str, **extra: str) -> dict[str, str]:
     return dict(worker_env(home), **dict(isolation.interpreter.env), **extra)
 
 
+def plain_env(isolation, home: str) -> dict[str, str]:
+    """The environment of a plain worker: :func:`host_env`, and on Windows what its Python needs to start."""
+    env = host_env(isolation, home)
+    if os.name == "nt":
+        env.update({k: os.environ[k] for k in WINDOWS_KEPT_VARIABLES if k in os.environ})
+        env.update(TEMP=home, TMP=home, USERPROFILE=home)
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def linux_unavailable_reason() -> str | None:
+    """Why the Linux levels cannot run here (another system, or Linux primitives missing), else None."""
+    if not sys.platform.startswith("linux"):
+        return f"the isolation levels need Linux (this is {sys.platform})"
+    missing = [f"{module}.{name}" for module, name in LINUX_CHANNEL_NEEDS
+               if not hasattr(importlib.import_module(module), name)]
+    for module in LINUX_MODULES:
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    return f"the isolation levels need {', '.join(missing)}, missing here" if missing else None
+
+
 class Level:
     """One isolation level. Subclasses override the methods below."""
 
     name = ""
     can_drop_privileges = False
+    #: ``"descriptors"``: ``channel.WorkerProcess`` (Linux); ``"stdio"``: ``plain_channel.PlainWorkerProcess``.
+    channel = "descriptors"
+    #: Whether the launch applies resource limits (then the spec counts the grader's processes).
+    applies_limits = True
 
     def unavailable_reason(self) -> str | None:
         """None when usable here, else a sentence for the report."""
-        return None
+        reason = linux_unavailable_reason()
+        return f"{self.name}: {reason}." if reason else None
 
     def features(self, drop: bool) -> dict[str, bool]:
         return {}
@@ -121,6 +157,8 @@ class BwrapLevel(Level):
             return "bubblewrap"
 
     def unavailable_reason(self) -> str | None:
+        if linux_unavailable_reason():
+            return super().unavailable_reason()
         if self.executable is None:
             return "bubblewrap not found: the worker runs without namespaces."
         return None
@@ -193,6 +231,8 @@ class LandlockLevel(Level):
         return confine.landlock_abi()
 
     def unavailable_reason(self) -> str | None:
+        if linux_unavailable_reason():
+            return super().unavailable_reason()
         if self.abi < 1:
             return ("landlock: the kernel does not offer Landlock (needs Linux >= 5.13 with "
                     "CONFIG_SECURITY_LANDLOCK and landlock in the lsm= boot list).")
@@ -257,16 +297,24 @@ class RlimitsLevel(Level):
 
 
 class OffLevel(Level):
+    """A plain subprocess on any operating system (``plain_channel.py``): no isolation, no resource limits."""
+
     name = "off"
+    channel = "stdio"
+    applies_limits = False
+
+    def unavailable_reason(self) -> str | None:
+        return None
 
     def features(self, drop: bool) -> dict[str, bool]:
-        return {"env_scrubbed": True, "new_session": True}
+        return {"env_scrubbed": True}
 
     def notes(self, drop: bool) -> list[str]:
-        return ["No isolation and no resource limits (debugging only)."]
+        return ["No isolation and no resource limits: the worker is a plain subprocess of the grader, killed "
+                "at each call's deadline (processes it starts are not)."]
 
     def launch_plan(self, isolation, paths, program, limits, spec) -> LaunchPlan:
-        return LaunchPlan(list(program), host_env(isolation, str(paths.scratch)), str(paths.scratch))
+        return LaunchPlan(list(program), plain_env(isolation, str(paths.scratch)), str(paths.scratch))
 
 
 #: Levels, strongest first.

@@ -40,8 +40,14 @@ MAX_BYTES = 1 << 16
 SANDBOX_SOURCES = Path(__file__).resolve().parent.parent  # host/ and inside/
 
 
+def _supported() -> bool:
+    """Linux, the only system with isolation levels to probe (and user ids to own the folder)."""
+    return sys.platform.startswith("linux") and hasattr(os, "geteuid")
+
+
 def enabled() -> bool:
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no")
+    """Whether verdicts are kept: where they are supported, unless switched off."""
+    return _supported() and os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no")
 
 
 def _read(path: str) -> str:
@@ -149,7 +155,7 @@ def store(key: str, verdict: dict) -> None:
 
 def forget(key: str) -> None:
     """Remove the stored verdict for ``key`` (a worker did not start under it)."""
-    folder = _folder()
+    folder = _folder() if _supported() else None
     if folder is not None:
         try:
             os.unlink(folder / f"{key}.json")

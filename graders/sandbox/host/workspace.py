@@ -6,15 +6,16 @@
   (slot locks in one system-wide directory, :data:`SYSTEM_LOCK_DIRS`, make
   every grader of the host use distinct uids, whatever its TMPDIR), and the
   sweep that kills every process of that uid and removes its IPC objects
-  once a worker ends.
+  once a worker ends (Linux only: its modules are imported when it is used).
+
+:class:`Staging` also serves the plain level on macOS and Windows: there it
+copies links as the files they point to and sets no POSIX permissions.
 """
 from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import os
-import pwd
 import shutil
 import signal
 import stat
@@ -41,15 +42,24 @@ SYSV_TABLES = (("shm", "shmid", "shmctl", 3), ("msg", "msqid", "msgctl", 3), ("s
 #: Folders of POSIX IPC objects (shared memory, message queues) that outlive their creator.
 POSIX_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
 IPC_RMID = 0
-WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py")
+WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py", "stdio.py", "inplace.py")
+#: Whether files have POSIX permissions and links can be copied as links (not on Windows).
+POSIX_FILES = os.name == "posix"
+
+
+def _chmod(path: str | os.PathLike, mode: int) -> None:
+    if POSIX_FILES:
+        os.chmod(path, mode)
 
 
 def _copy_readonly(source: Path, target: Path) -> None:
-    """Copy a tree with world-readable, non-writable permissions."""
+    """Copy a tree with world-readable, non-writable permissions (on Windows: a plain copy)."""
     shutil.copytree(
-        source, target, symlinks=True,
+        source, target, symlinks=POSIX_FILES, ignore_dangling_symlinks=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"),
     )
+    if not POSIX_FILES:
+        return
     for root, dirs, files in os.walk(target):
         os.chmod(root, 0o755)
         for name in files:
@@ -82,7 +92,7 @@ class Staging:
         self._scratch_count = 0
 
     def _populate(self, submission_dir: str | os.PathLike | None, plugins: list[Path]) -> None:
-        os.chmod(self.root, 0o711)  # traversable by the worker uid, not listable
+        _chmod(self.root, 0o711)  # traversable by the worker uid, not listable
         self.worker_dir = self.root / "nngrade"
         self.submission_dir = self.root / "submission"
         self.worker_dir.mkdir(mode=0o755)
@@ -91,8 +101,8 @@ class Staging:
         sources += [(plugin, f"plugin_{plugin.name}") for plugin in plugins]  # the assignment's worker operations
         for source, name in sources:
             shutil.copyfile(source, self.worker_dir / name)
-            os.chmod(self.worker_dir / name, 0o644)
-        os.chmod(self.worker_dir, 0o755)
+            _chmod(self.worker_dir / name, 0o644)
+        _chmod(self.worker_dir, 0o755)
         if submission_dir is None:
             self.submission_dir.mkdir(mode=0o755)
         else:
@@ -198,6 +208,8 @@ def _legacy_lock_dirs() -> list[Path]:
 
 def _try_lock(path: Path) -> int | None:
     """An exclusive lock on `path`, or None when another process holds it."""
+    import fcntl  # Linux only, like the accounts
+
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -309,6 +321,8 @@ class SandboxAccount:
 
 
 def _uid_has_account(uid: int) -> bool:
+    import pwd  # Linux only, like the accounts
+
     try:
         pwd.getpwuid(uid)
     except KeyError:

@@ -80,8 +80,19 @@ PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 38, 22
 SECCOMP_MODE_FILTER = 2
 SECCOMP_GET_ACTION_AVAIL = 2
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
+
+
+def _load_libc():
+    """The C library with ``syscall``, or None where there is none to open by None (Windows)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+    except (OSError, TypeError, AttributeError):
+        return None
+    return libc
+
+
+_libc = _load_libc()
 
 
 def machine():
@@ -121,6 +132,8 @@ ACCESS = {
 
 def landlock_abi():
     """The Landlock ABI version of the running kernel, or 0 when Landlock is unavailable."""
+    if _libc is None:
+        return 0
     version = _libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
                             ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
     return max(int(version), 0)
@@ -307,6 +320,8 @@ PROFILES = {"namespaces": _profile_namespaces, "confined": _profile_confined, "n
 
 def seccomp_unavailable_reason():
     """None when filters can be built and installed on this machine, else a sentence."""
+    if _libc is None:
+        return "no C library to make system calls with"
     if machine() not in SYSCALLS:
         return f"no seccomp system-call table for the {machine()} architecture (only {', '.join(SYSCALLS)})"
     action = ctypes.c_uint32(RET_ERRNO)

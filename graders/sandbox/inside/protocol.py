@@ -338,11 +338,21 @@ def write_frame(
                 wait()
 
 
+def _read_some(fd: int, view: memoryview) -> int:
+    """Read at most ``len(view)`` bytes into `view`; the count read (0 at end of stream)."""
+    readv = getattr(os, "readv", None)
+    if readv is not None:
+        return readv(fd, [view])
+    data = os.read(fd, min(len(view), 1 << 20))  # Windows has no readv
+    view[:len(data)] = data
+    return len(data)
+
+
 def _read_into(fd: int, view: memoryview, wait: Callable | None, started: bool) -> None:
     position = 0
     while position < len(view):
         try:
-            count = os.readv(fd, [view[position:]])
+            count = _read_some(fd, view[position:])
         except BlockingIOError:
             if wait is None:
                 raise

@@ -3,12 +3,14 @@
 Usage::
 
     python -I -B -u worker.py IN_FD OUT_FD SUBMISSION_DIR ENTRY_MODULE
+    python -I -B -u worker.py - - SUBMISSION_DIR ENTRY_MODULE
 
 Runs inside the sandbox next to a copy of ``protocol.py``. Everything the
 worker needs is imported *before* the submission directory is put on
 ``sys.path``, so a student's ``numpy.py`` or ``json.py`` cannot shadow it.
-Requests and replies travel on the two dedicated file descriptors; the
-student's stdout and stderr are left to the grader's capture pipe.
+Requests and replies travel on the two dedicated file descriptors (or, given
+``-`` for both, on stdin and stdout, see ``stdio.py``); the student's stdout
+and stderr are left to the grader's capture pipe.
 """
 import functools
 import importlib
@@ -34,6 +36,7 @@ def _load_sibling(name):
 
 protocol = _load_sibling("protocol")
 cells = _load_sibling("cells")
+inplace = _load_sibling("inplace")
 #: Set by the landlock level: the launcher's seccomp filter had to allow execve
 #: to start this program; the worker forbids it before any student code runs.
 DENY_EXEC_VARIABLE = "NNGRADE_DENY_EXEC"
@@ -158,8 +161,9 @@ def install_import_guard(submission_dir):
 class Worker:
     """State of one worker: the imported module, object table and stored arrays."""
 
-    def __init__(self, in_fd, out_fd, submission_dir, entry):
+    def __init__(self, in_fd, out_fd, submission_dir, entry, end_output=None):
         self.in_fd, self.out_fd = in_fd, out_fd
+        self.end_output = end_output  # the plain channel: end_output(request_id) marks the end of a call's output
         self.submission_dir = os.path.realpath(submission_dir)
         self.entry = entry
         self.module = None
@@ -171,6 +175,7 @@ class Worker:
         self.stored = {}
         self.next_id = 1
         self.guard = None
+        self.mutated = []  # the arguments the current request's call wrote into (see inplace.py)
         self.pid = os.getpid()
         for name, operation in load_plugin_operations().items():
             setattr(self, f"op_{name}", functools.partial(operation, self))
@@ -266,22 +271,31 @@ class Worker:
         return getattr(self.module, name)
 
     def op_new(self, request, arrays):
-        cls = self.module_attribute(request.get("cls"))
+        name = request.get("cls")
+        cls = self.module_attribute(name)
         args, kwargs = self.call_arguments(request, arrays)
-        return self.register(cls(*args, **kwargs)), None
+        return self.register(self.watched_call(f"{name}.__init__", cls, args, kwargs)), None
 
     def op_call(self, request, arrays):
         target = self.decode_args(request.get("obj"), arrays)
         method = str(request.get("method"))
         args, kwargs = self.call_arguments(request, arrays)
-        value = getattr(target, method)(*args, **kwargs)
-        return value, f"{type(target).__name__}.{method} returned"
+        qualname = f"{type(target).__name__}.{method}"
+        return self.watched_call(qualname, getattr(target, method), args, kwargs), f"{qualname} returned"
 
     def op_func(self, request, arrays):
         name = request.get("name")
         function = self.module_attribute(name)
         args, kwargs = self.call_arguments(request, arrays)
-        return function(*args, **kwargs), f"{name} returned"
+        return self.watched_call(str(name), function, args, kwargs), f"{name} returned"
+
+    def watched_call(self, qualname, function, args, kwargs):
+        """``function(*args, **kwargs)``, recording in ``self.mutated`` the array arguments it wrote into."""
+        watched = inplace.watch(args, kwargs)
+        value = function(*args, **kwargs)
+        if watched:
+            self.mutated = inplace.changed_arguments(watched, function, qualname)
+        return value
 
     def op_getattr(self, request, arrays):
         target = self.decode_args(request.get("obj"), arrays)
@@ -325,6 +339,7 @@ class Worker:
             return self.handle_batch(header, arrays)
         handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
         blobs = []
+        self.mutated = []
         try:
             if handler is None:
                 raise protocol.ProtocolError(f"unknown operation {str(op)[:40]!r}")
@@ -334,6 +349,8 @@ class Worker:
                                   "this assignment forbids")
             part = self.encode_result(value, blobs, what or f"{op} returned")
             reply = {"id": request_id, "ok": True, "value": part}
+            if self.mutated:
+                reply["mutated"] = self.mutated
         except BaseException as exc:  # noqa: BLE001 - report everything, keep serving
             blobs = []
             reply = {"id": request_id, "ok": False, "error": describe_exception(exc)}
@@ -342,6 +359,8 @@ class Worker:
         flush_standard_streams()
         if os.getpid() != self.pid:
             os._exit(0)  # a child forked by student code must never reply
+        if self.end_output is not None:
+            self.end_output(request_id)
         protocol.write_frame(self.out_fd, reply, blobs)
         return reply["ok"]
 
@@ -445,11 +464,19 @@ def forbid_exec_if_asked():
 
 
 def main(argv):
-    in_fd, out_fd, submission_dir, entry = int(argv[1]), int(argv[2]), argv[3], argv[4]
-    forbid_exec_if_asked()
-    close_other_fds({in_fd, out_fd})
-    worker = Worker(in_fd, out_fd, submission_dir, entry)
-    protocol.write_frame(out_fd, {"op": "ready", "pid": os.getpid(), "uid": os.getuid()}, [])
+    submission_dir, entry, end_output = argv[3], argv[4], None
+    if argv[1] == "-":  # the plain channel: stdin and stdout, on any operating system
+        stdio = _load_sibling("stdio")
+        in_fd, out_fd = stdio.take_channel()
+        token = stdio.take_mark_token()
+        end_output = functools.partial(stdio.write_mark, token) if token else None
+    else:
+        in_fd, out_fd = int(argv[1]), int(argv[2])
+        forbid_exec_if_asked()
+        close_other_fds({in_fd, out_fd})
+    worker = Worker(in_fd, out_fd, submission_dir, entry, end_output=end_output)
+    uid = os.getuid() if hasattr(os, "getuid") else None  # Windows has no uids
+    protocol.write_frame(out_fd, {"op": "ready", "pid": os.getpid(), "uid": uid}, [])
     try:
         worker.serve()
     except BrokenPipeError:

@@ -9,7 +9,8 @@ from nngrade.assignments.nn_from_scratch.maths.evaluate import logistic
 from nngrade.checks.compare import CheckFailed
 from nngrade.checks.registry import check
 from nngrade.engine.fixture_store import fixture_generator
-from nngrade.sandbox import StudentError
+
+from . import in_place, soft_targets
 
 
 def _layer_forward(ctx, cls: str, fixture: str, arg: str, out: str, quantity: str, fix: str = "", probe=None):
@@ -184,88 +185,36 @@ def softmax_ce_forward(ctx):
                  "(z - m - log(sum(exp(z - m)))) is exact.")
 
 
+@check("forward.cross_entropy_soft", name="CrossEntropyLoss value and gradient with soft targets", group="forward",
+       needs_api=("CrossEntropyLoss.forward", "CrossEntropyLoss.backward"), variants=BOTH)
+def cross_entropy_soft(ctx):
+    soft_targets.judge(ctx, "CrossEntropyLoss", "cross_entropy_soft")
+
+
+@check("forward.softmax_ce_soft", name="SoftmaxCrossEntropyLoss value and gradient with soft targets",
+       group="forward", needs_api=("SoftmaxCrossEntropyLoss.forward", "SoftmaxCrossEntropyLoss.backward"),
+       variants=BOTH)
+def softmax_ce_soft(ctx):
+    soft_targets.judge(ctx, "SoftmaxCrossEntropyLoss", "softmax_ce_soft")
+
+
 #: Logits of magnitude 1000 with the other class true: each sample costs exactly 2000 (docs/API.md).
 EXTREME_LOGITS = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
 EXTREME_TARGET = np.array([[0.0, 1.0], [1.0, 0.0]])
 EXTREME_LOSS = 2000.0
 
 
-#: (layer under test, the layer before it, the attribute where that layer caches its output).
-IN_PLACE_PROBES = (("Softmax", "Sigmoid", "y"), ("Sigmoid", "Softmax", "s"))
-
-
-def _cached_output(ctx, holder: str, attr: str, z, follower: str | None):
-    """``holder.attr`` after ``holder.forward(z)``, alone or followed by ``follower`` in a Network.
-
-    None when the layer keeps no array under that name.
-    """
-    first = ctx.new(holder)
-    if follower is None:
-        first.call("forward", z)
-    else:
-        ctx.new("Network", [first, ctx.new(follower)]).call("forward", z)
-    try:
-        value = first.get(attr)
-    except StudentError:
-        return None
-    return value if isinstance(value, np.ndarray) else None
-
-
-@check("forward.inputs_unchanged", name="Forward passes leave their input arrays unchanged", group="forward",
-       needs_api=("Sigmoid.forward", "Softmax.forward", "Network.forward"))
+@check("forward.inputs_unchanged", name="No method modifies the arrays it is given", group="forward",
+       needs_api=())
 def inputs_unchanged(ctx):
-    """Chain two layers in the student's Network and see whether the first one's cached output changed.
+    """Call every public method once with correct inputs; the worker reports any argument a call wrote into.
 
-    The worker hands every call fresh copies of the grader's arrays, so an
-    in-place write is only visible on an array the submission itself keeps:
-    the output that ``Sigmoid``/``Softmax`` cache (``y``/``s``, see
-    docs/API.md) and pass on to the next layer. A layer that caches under
-    another name, or a Network that copies between layers, is not tested.
-    The check earns its points only through a layer whose own forward values
-    are right: a stub that returns zeros leaves its input alone vacuously.
+    Each method is judged on its own call (see :mod:`.in_place`); the check earns
+    its points only through methods that returned right values: a stub that
+    returns zeros leaves its input alone vacuously.
     """
-    z = ctx.fixture("softmax")["z"]
-    true_outputs = {"Sigmoid": logistic(z), "Softmax": softmax_rows(z)}
-    # NOTE: a layer whose own output is wrong (zeros, a stub) shows nothing about in-place writes: no points from it.
-    right = [name for name in true_outputs if _output_is_right(ctx, name, z, true_outputs[name])]
-    if not right:
-        raise CheckFailed(
-            "Nothing could be judged, so this check earns nothing: neither Sigmoid().forward(z) nor "
-            "Softmax().forward(z) returned the layer's correct values, and only a correct forward pass shows "
-            "whether it leaves its input alone. Fix the forward values first (forward.sigmoid, forward.softmax).")
-    for layer, holder, attr in IN_PLACE_PROBES:
-        if layer not in right:
-            continue
-        alone = _cached_output(ctx, holder, attr, z, None)
-        chained = _cached_output(ctx, holder, attr, z, layer)
-        if alone is None or chained is None or alone.shape != chained.shape:
-            continue
-        ctx.observe(f"{layer}_input", chained, alone, layer=layer, holder=holder, attr=attr)
-        if not np.array_equal(alone, chained, equal_nan=alone.dtype.kind == "f"):
-            changed = int(np.sum(alone != chained))
-            raise CheckFailed(
-                f"{layer}().forward modified the array it was given: in Network([{holder}(), {layer}()]), "
-                f"{holder}.{attr} (the {holder}'s cached output, which is {layer}'s input) changed on "
-                f"{changed}/{alone.size} elements when {layer}.forward ran, so {holder}.backward would use "
-                "corrupted values.\nFix: never write into an argument (`z -= ...`, `z[...] = ...`, "
-                "`np.exp(z, out=z)`); compute new arrays instead.\n"
-                "Fix (code): shifted = z - z.max(axis=1, keepdims=True).")
+    in_place.judge(ctx, in_place.run_probes(ctx, in_place.defined_in(ctx.extras.get("hello", {}))))
 
-
-def _output_is_right(ctx, layer: str, z: np.ndarray, expected: np.ndarray) -> bool:
-    """Whether the student's ``layer().forward(z)`` returns ``expected`` (float32 inside is fine)."""
-    try:
-        yours = ctx.new(layer).call("forward", z)
-    except StudentError:
-        return False
-    return (isinstance(yours, np.ndarray) and yours.shape == expected.shape and yours.dtype.kind == "f"
-            and bool(np.allclose(yours, expected, rtol=1e-4, atol=1e-7)))
-
-
-def softmax_rows(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, computed by the grader (the max is subtracted first)."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 # -- fixtures (inputs drawn from each fixture's own rng; expected values from the reference) ------------
 @fixture_generator("sigmoid")
@@ -359,3 +308,13 @@ def softmax_ce_fixture(rng):
     sce = reference().SoftmaxCrossEntropyLoss()
     return {"logits": logits, "target": target, "loss": np.float64(sce.forward(logits, target)),
             "grad": sce.backward()}
+
+
+@fixture_generator("cross_entropy_soft")
+def cross_entropy_soft_fixture(rng):
+    return soft_targets.soft_fixture(rng, "CrossEntropyLoss")
+
+
+@fixture_generator("softmax_ce_soft")
+def softmax_ce_soft_fixture(rng):
+    return soft_targets.soft_fixture(rng, "SoftmaxCrossEntropyLoss")

@@ -254,3 +254,32 @@ def gradient_of_other_loss(observations):
     if found is None or not any(k in found[1].inputs for k in FIRST_ARGUMENT):
         return None
     return matching_signature(found[1].yours, _other_gradients(found[1].inputs))
+
+
+SOFT_TARGET_CHECKS = ("forward.cross_entropy_soft", "forward.softmax_ce_soft")
+
+
+@diagnosis("soft_targets_argmax", title="Uses only the argmax of each target row", checks=SOFT_TARGET_CHECKS,
+           message="Called: the loss's forward and backward with soft target rows (such as [0.7, 0.2, 0.1] and a "
+                   "label-smoothed one-hot row), after the same loss was right on one-hot targets.\n"
+                   "Expected: the cross-entropy of the whole row, -sum_k t_k log p_k per sample, and its gradient.\n"
+                   "Observed: the value or gradient equals the one computed with the one-hot rows of each target "
+                   "row's largest entry: the loss turns targets into class labels (np.argmax(target, axis=1)).\n"
+                   "Fix: weigh every class by its target entry instead of picking one per row.\n"
+                   "Fix (code): -np.sum(target * log_probs) / n, and (probs - target) / n for the fused gradient.")
+def soft_targets_argmax(observations):
+    value, grad = observations.get("soft_value"), observations.get("soft_grad")
+    if value is not None and value.yours is not None and "loss_argmax" in value.inputs:
+        yours, argmax = float(value.yours), float(value.inputs["loss_argmax"])
+        if math.isclose(yours, argmax, rel_tol=1e-6) and not math.isclose(yours, float(value.reference),
+                                                                          rel_tol=1e-6):
+            return (f"value {yours:.6g} = the cross-entropy of the argmax one-hot targets ({argmax:.6g}); "
+                    f"with the soft rows it is {float(value.reference):.6g}")
+    if grad is not None and grad.yours is not None and "grad_argmax" in grad.inputs:
+        yours, argmax = as_array(grad.yours), as_array(grad.inputs["grad_argmax"])
+        if yours is not None and argmax is not None and yours.shape == argmax.shape \
+                and np.allclose(yours, argmax, rtol=1e-6, atol=0.0) \
+                and not np.allclose(yours, as_array(grad.reference), rtol=1e-6, atol=0.0):
+            return (f"gradient = the gradient with the argmax one-hot targets on {yours.size}/{yours.size} "
+                    "elements; with the soft rows it differs")
+    return None

@@ -267,20 +267,19 @@ def integer_output(observations):
 
 
 @diagnosis("input_modified_in_place", title="Input array modified in place", checks=("forward.inputs_unchanged",),
-           message="Called: Network([A(), B()]).forward(x), where A caches its output and B receives that same "
-                   "array as its input.\n"
-                   "Expected: B leaves its input untouched, so A's cached output is still what A computed.\n"
-                   "Observed: after B.forward ran, A's cached array had changed: B wrote into the array it was "
-                   "given, which corrupts A's backward pass.\n"
-                   "Fix: never write into an argument (z -= ..., z[...] = ..., np.exp(z, out=z)); build new "
-                   "arrays instead.\nFix (code): shifted = z - z.max(axis=1, keepdims=True).")
+           message="Called: each public method once with correct inputs; the worker copied every array argument "
+                   "before the call and compared it afterwards.\n"
+                   "Expected: every argument is unchanged after the call (docs/API.md: no method writes into an "
+                   "array it is given).\n"
+                   "Observed: a method that returned the right value changed an argument: the caller's array is "
+                   "corrupted (a Network hands one layer's cached output to the next layer).\n"
+                   "Fix: never write into an argument (z -= ..., g *= ..., z[...] = ..., np.exp(z, out=z)); build "
+                   "new arrays instead.\nFix (code): shifted = z - z.max(axis=1, keepdims=True).")
 def input_modified_in_place(observations):
-    for key, obs in mismatches(observations):
-        holder, layer, attr = obs.inputs["holder"], obs.inputs["layer"], obs.inputs["attr"]
-        yours, reference = as_array(obs.yours), as_array(obs.reference)
-        if yours is None or reference is None or yours.shape != reference.shape:
-            continue
-        changed = int(np.sum(~((yours == reference) | (np.isnan(yours) & np.isnan(reference)))))
-        return (f"in Network([{holder}(), {layer}()]), {holder}.{attr} changed on {changed}/{yours.size} "
-                f"elements when {layer}().forward ran")
-    return None
+    found = [obs.inputs for key, obs in observations.items() if key.startswith("in_place_")
+             and obs.inputs.get("right")]
+    if not found:
+        return None
+    return "; ".join(f"{i['method']} modified its argument {i['argument']} in place: "
+                     + (f"{i['changed']}/{i['size']} elements changed" if i["what"] == "values"
+                        else f"its {i['what']} changed") for i in found)
