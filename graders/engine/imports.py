@@ -4,7 +4,7 @@ Two layers, both assignment-agnostic: the submission's files are scanned for
 import statements without running them (:func:`nngrade.loader.common.scan_imports`),
 and a finding fails the gate check naming the module, the file and the line;
 the worker also refuses the same imports when they happen
-(``ImportGuard`` in ``sandbox/inside/worker.py``), which catches the ones no
+(``ImportGuard`` in ``sandbox/inside/import_guard.py``), which catches the ones no
 scan can see (``importlib.import_module("to" + "rch")``).
 """
 from __future__ import annotations

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,40 +39,20 @@ from nngrade.sandbox.host.errors import (
 from nngrade.sandbox.host.isolation import Isolation, Limits, probe_isolation, reprobe
 from nngrade.sandbox.host.noise import without_kit_noise
 from nngrade.sandbox.host.plain_channel import PlainWorkerProcess
-from nngrade.sandbox.host.requests import BATCH_OP, Rng, Stored, _describe, _is_error
+from nngrade.sandbox.host.requests import (
+    BATCH_OP,
+    MAX_KEPT_WRITES,
+    InPlaceWrite,
+    Rng,
+    Stored,
+    _describe,
+    _is_error,
+    parse_in_place_writes,
+)
 from nngrade.sandbox.host.workspace import SandboxAccount, Staging
 from nngrade.sandbox.inside import protocol
 
 API_KINDS = ("class", "function", "other")
-
-
-@dataclass(frozen=True)
-class InPlaceWrite:
-    """An array argument that the submission's code changed during one call (measured in the worker).
-
-    Attributes
-    ----------
-    call : str
-        What was called: ``"Softmax.backward"``, ``"train"``, ``"Network.__init__"``.
-    argument : str
-        The argument, by parameter name when the worker could read the signature
-        (``"grad_s"``, ``"layers[0]"``), else ``"argument 2"``.
-    changed, size : int
-        Elements that differ from what was passed (NaN equal to NaN), of ``size``.
-    what : str
-        ``"values"``, or ``"shape"``/``"dtype"`` when the array object itself was
-        reshaped or reinterpreted (``changed`` is then ``size``).
-    """
-
-    call: str
-    argument: str
-    changed: int
-    size: int
-    what: str = "values"
-
-
-#: Findings kept by a session until :meth:`WorkerSession.take_in_place_writes` (more are dropped).
-MAX_KEPT_WRITES = 256
 
 
 class RemoteObject:
@@ -419,15 +398,10 @@ class WorkerSession:
 
     def _record_writes(self, entries: Any) -> None:
         """Keep the reply's ``mutated`` entries (validated: the worker is not trusted)."""
-        if not isinstance(entries, list):
+        found = parse_in_place_writes(entries)
+        if found is None:
             raise self._malformed("malformed in-place report from the worker")
-        for entry in entries[:16]:
-            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("call", "argument", "what"))
-                    and all(type(entry.get(k)) is int and entry[k] >= 0 for k in ("changed", "size"))):
-                raise self._malformed("malformed in-place report from the worker")
-            if len(self._in_place_writes) < MAX_KEPT_WRITES:
-                self._in_place_writes.append(InPlaceWrite(entry["call"][:200], entry["argument"][:200],
-                                                          entry["changed"], entry["size"], entry["what"][:20]))
+        self._in_place_writes.extend(found[:max(MAX_KEPT_WRITES - len(self._in_place_writes), 0)])
 
     def _malformed(self, message: str) -> ProtocolError:
         """Restart the worker (its state is suspect) and return the error to raise."""

@@ -42,7 +42,8 @@ SYSV_TABLES = (("shm", "shmid", "shmctl", 3), ("msg", "msqid", "msgctl", 3), ("s
 #: Folders of POSIX IPC objects (shared memory, message queues) that outlive their creator.
 POSIX_IPC_DIRS = ("/dev/shm", "/dev/mqueue")
 IPC_RMID = 0
-WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py", "stdio.py", "inplace.py")
+WORKER_FILES = ("worker.py", "protocol.py", "launcher.py", "confine.py", "cells.py", "stdio.py", "inplace.py",
+                "import_guard.py")
 #: Whether files have POSIX permissions and links can be copied as links (not on Windows).
 POSIX_FILES = os.name == "posix"
 

@@ -16,7 +16,6 @@ import functools
 import importlib
 import importlib.util
 import inspect
-import json
 import os
 import sys
 import traceback
@@ -36,6 +35,7 @@ def _load_sibling(name):
 
 protocol = _load_sibling("protocol")
 cells = _load_sibling("cells")
+import_guard = _load_sibling("import_guard")
 inplace = _load_sibling("inplace")
 #: Set by the landlock level: the launcher's seccomp filter had to allow execve
 #: to start this program; the worker forbids it before any student code runs.
@@ -46,8 +46,6 @@ BATCH_OP = "calls"
 BATCHABLE_OPS = ("new", "call", "func", "getattr", "setattr")
 #: Files beside this one named ``plugin_*.py`` are the assignment's worker operations.
 PLUGIN_PREFIX = "plugin_"
-#: The assignment's import policy, staged beside this file by the grader when it has one.
-IMPORT_POLICY_FILE = "plugin_imports.json"
 TEXT_CAP = 8192
 #: Share of a request's timeout that running a notebook's cells may use at import.
 IMPORT_BUDGET_SHARE = 0.8
@@ -96,68 +94,6 @@ def _raised_in(exc) -> str:
         return ""
 
 
-class ImportGuard:
-    """Meta-path finder, placed first before the submission is imported, refusing the policy's modules.
-
-    ``forbidden`` names (and their submodules) are refused whoever imports them;
-    when ``allowed`` is not empty, an import made by the submission's own code
-    must name an allowed module, the standard library or one of its own
-    modules. A refusal raises ``ModuleNotFoundError``, so a submission's
-    ``try: import torch / except ImportError:`` fallback still works.
-    """
-
-    def __init__(self, forbidden, allowed, submission_dir):
-        self.forbidden = tuple(forbidden)
-        self.watched = tuple(b for b in self.forbidden if b not in sys.modules)  # not the worker's own imports
-        self.allowed = frozenset(allowed)
-        self.submission_dir = submission_dir
-        self.own = frozenset(name.partition(".")[0] for name in os.listdir(submission_dir))
-        self.stdlib = frozenset(getattr(sys, "stdlib_module_names", ()))
-
-    def find_spec(self, name, path=None, target=None):
-        for banned in self.forbidden:
-            if name == banned or name.startswith(banned + "."):
-                raise ModuleNotFoundError(f"import of {name!r} refused: this assignment forbids {banned}", name=name)
-        top = name.partition(".")[0]
-        if self.allowed and top not in self.allowed and top not in self.stdlib and top not in self.own \
-                and self._from_submission():
-            raise ModuleNotFoundError(f"import of {name!r} refused: this assignment allows only "
-                                      f"{', '.join(sorted(self.allowed))} and the standard library", name=name)
-        return None
-
-    def _from_submission(self):
-        frame = sys._getframe(2)  # past find_spec: the import machinery, then the code asking for the import
-        while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
-                                     or str(frame.f_globals.get("__name__", "")).startswith("importlib")):
-            frame = frame.f_back
-        return frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(self.submission_dir + os.sep)
-
-    def tampered(self):
-        """Whether student code took the guard out, or holds a forbidden module anyway.
-
-        Plain loops only: the submission may have replaced builtins such as ``any``.
-        """
-        for name in self.watched:
-            if name in sys.modules:
-                return True
-        for finder in sys.meta_path:
-            if finder is self:
-                return False
-        return True
-
-
-def install_import_guard(submission_dir):
-    """Put the staged import policy in force (no policy file: nothing to do); returns the guard or None."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), IMPORT_POLICY_FILE)
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as handle:
-        policy = json.load(handle)
-    guard = ImportGuard(policy.get("forbidden", ()), policy.get("allowed", ()), submission_dir)
-    sys.meta_path.insert(0, guard)
-    return guard
-
-
 class Worker:
     """State of one worker: the imported module, object table and stored arrays."""
 
@@ -183,7 +119,7 @@ class Worker:
     # ----------------------------------------------------------------- import
     def import_submission(self, timeout=None):
         self.imported = True
-        self.guard = install_import_guard(self.submission_dir)
+        self.guard = import_guard.install_import_guard(self.submission_dir)
         sys.path.insert(0, self.submission_dir)
         notebook = cells.cells_path(self.submission_dir, self.entry)
         try:
