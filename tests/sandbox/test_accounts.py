@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import tempfile
 
 import pytest
@@ -101,3 +102,32 @@ def test_unreachable_by_others_names_the_blocking_folder(tmp_path):
     blocked = unreachable_by_others(str(private / "inside"))
     assert blocked is not None and (blocked == str(private) or str(private).startswith(blocked))
     os.chmod(private, 0o755)
+
+
+def test_a_virtual_environment_in_a_private_folder_is_unreachable(tmp_path, monkeypatch):
+    """A venv's python is a link to a reachable interpreter, but the venv's folder may be private (0700)."""
+    os.chmod(tmp_path, 0o755)
+    private = tmp_path / "tmp.venv"
+    (private / "venv" / "bin").mkdir(parents=True)
+    os.chmod(private, 0o700)
+    link = private / "venv" / "bin" / "python3"
+    link.symlink_to(os.path.realpath(sys.executable))
+    monkeypatch.setattr(isolation_module.sys, "executable", str(link))
+    blocked = isolation_module.interpreter_blocked()
+    assert blocked is not None and str(private).startswith(blocked)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root builds the interpreter copy")
+def test_the_interpreter_copy_finds_its_numpy():
+    """The copy is run with -I under its own prefix; NumPy must sit where that interpreter looks (on Debian:
+    dist-packages, not site-packages)."""
+    import subprocess
+
+    from nngrade.sandbox.host.interpreter import reachable_copy
+
+    copy = reachable_copy()
+    answer = subprocess.run([copy.executable, "-I", "-c", "import numpy, sys; print(numpy.__file__); print(sys.prefix)"],
+                            capture_output=True, text=True, timeout=60, env=dict(copy.env))
+    assert answer.returncode == 0, answer.stderr
+    numpy_file, prefix = answer.stdout.split()
+    assert numpy_file.startswith(copy.dirs[0]) and prefix == copy.dirs[0]

@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -52,6 +53,9 @@ class Interpreter:
 
 OWN = Interpreter()
 
+#: Changes when a copy is laid out differently, so copies built before are not reused.
+COPY_LAYOUT = "2: packages where the copy looks for them"
+
 
 def unreachable_by_others(path: str) -> str | None:
     """The first directory on the way to `path` that other users cannot search, or None."""
@@ -68,7 +72,7 @@ def unreachable_by_others(path: str) -> str | None:
 
 def _key() -> str:
     executable = os.path.realpath(sys.executable)
-    facts = [executable, str(os.stat(executable).st_mtime_ns), sysconfig.get_path("stdlib"),
+    facts = [COPY_LAYOUT, executable, str(os.stat(executable).st_mtime_ns), sysconfig.get_path("stdlib"),
              numpy.__version__, os.path.realpath(numpy.__file__)]
     return hashlib.sha256("\0".join(facts).encode()).hexdigest()[:16]
 
@@ -89,6 +93,27 @@ def _libraries() -> list[str]:
     return []
 
 
+def _site_packages(target: Path, stdlib: Path) -> Path:
+    """Where the copied interpreter, run with ``-I``, looks for packages under its new prefix.
+
+    NOTE: Debian's Python searches ``dist-packages`` folders, not
+    ``lib/pythonX.Y/site-packages`` (its ``site`` adds that one only inside a
+    virtual environment), so the copy itself is asked.
+    """
+    executable = target / "bin" / "python3"
+    env = {"LD_LIBRARY_PATH": str(target / "lib")} if _libraries() else {}
+    try:
+        answer = subprocess.run([str(executable), "-I", "-S", "-c",
+                                 "import site, sys; print('\\n'.join(site.getsitepackages([sys.prefix])))"],
+                                capture_output=True, text=True, timeout=30, env=env, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        answer = ""
+    for folder in answer.splitlines():
+        if folder and Path(folder).is_relative_to(target / "lib"):
+            return Path(folder)
+    return stdlib / "site-packages"
+
+
 def _build(target: Path) -> None:
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     (target / "bin").mkdir(parents=True)
@@ -102,8 +127,8 @@ def _build(target: Path) -> None:
         shutil.copytree(dynload, stdlib / "lib-dynload", symlinks=True)
     for shared in _libraries():
         shutil.copy2(shared, library / os.path.basename(shared))
-    site = stdlib / "site-packages"
-    site.mkdir()
+    site = _site_packages(target, stdlib)
+    site.mkdir(parents=True, exist_ok=True)
     numpy_dir = Path(numpy.__file__).resolve().parent
     for sibling in numpy_dir.parent.iterdir():
         if sibling.name == "numpy" or sibling.name.startswith(("numpy.libs", f"numpy-{numpy.__version__}")):

@@ -251,7 +251,7 @@ def first_candidate(mode: str = "best-effort", level: str | None = None) -> Isol
         implementation = LEVELS[name]
         if not implementation.unavailable_reason():
             drop = _privilege_choices(implementation)[0]
-            if drop and name != "bwrap" and unreachable_by_others(sys.executable):
+            if drop and name != "bwrap" and interpreter_blocked():
                 return None  # the probe will run the worker from a copy of the interpreter
             return Isolation(name, mode, {}, [], drop)
     return None
@@ -302,7 +302,7 @@ def _probe(mode: str, cap: str | None) -> Isolation:
                     isolation.notes.append(
                         f"The worker runs from a read-only copy of the interpreter and NumPy in "
                         f"{isolation.interpreter.dirs[0]}, since the unprivileged uid cannot reach "
-                        f"{unreachable_by_others(sys.executable)}.")
+                        f"{interpreter_blocked()}.")
                 if mode == "strict" and not is_confining(isolation.features):
                     raise SandboxUnavailable(
                         "strict sandbox mode needs namespace isolation or Landlock with seccomp: "
@@ -325,9 +325,28 @@ def root_worker_allowed() -> bool:
     return os.environ.get(ENV_ALLOW_ROOT, "").strip().lower() in ("1", "true", "yes")
 
 
+def interpreter_blocked() -> str | None:
+    """The first folder other users cannot search on the way to the interpreter the worker runs, or None.
+
+    NOTE: ``sys.executable`` of a virtual environment is a link whose target
+    (``/usr/bin/python3``) anyone can reach while the environment itself
+    sits in a private folder (``mktemp -d`` makes them 0700): the link, the
+    environment's ``bin`` and its NumPy are checked as they are, not only the
+    link's target.
+    """
+    import numpy
+
+    for path in (os.path.dirname(os.path.abspath(sys.executable)), sys.executable,
+                 os.path.dirname(os.path.abspath(numpy.__file__))):
+        blocked = unreachable_by_others(path)
+        if blocked is not None:
+            return blocked
+    return None
+
+
 def _with_reachable_interpreter(isolation: Isolation, error: str) -> tuple[Isolation, str | None]:
     """Retry a failed unprivileged trial from a copy of the interpreter, when the uid cannot reach ours."""
-    blocked = unreachable_by_others(sys.executable)
+    blocked = interpreter_blocked()
     if blocked is None or isolation.level == "bwrap":
         return isolation, error
     try:
