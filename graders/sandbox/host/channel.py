@@ -120,6 +120,23 @@ def describe_exit(returncode: int | None, level: str) -> str:
     return f"the worker exited with status {returncode} (sys.exit/os._exit in student code?)"
 
 
+def stream_failure(worker, exc: BaseException) -> Exception:
+    """What a broken reply stream means, once ``worker`` (either channel's process) is killed.
+
+    A worker that exited crashed (its exit status says how); one still running
+    sent garbage (a protocol error) or closed its reply channel.
+    """
+    # After EOF the worker is normally on its way out; garbage alone says nothing.
+    exited = worker._wait_exit(0.2 if isinstance(exc, protocol.ProtocolError) else 2.0)
+    worker.close()
+    if exited:
+        return WorkerCrashed(describe_exit(worker.returncode, worker.isolation.level),
+                             exit_signal(worker.returncode, worker.isolation.level))
+    if isinstance(exc, protocol.ProtocolError):
+        return ProtocolError(f"malformed reply from the worker: {exc}")
+    return WorkerCrashed("the worker closed its reply channel")
+
+
 class WorkerProcess:
     """A started worker, ready for requests.
 
@@ -231,15 +248,7 @@ class WorkerProcess:
             self.close()
             return WorkerTimeout(f"did not finish within {timeout:g} s; the worker was killed.")
         self._drain_output()
-        # After EOF the worker is normally on its way out; garbage alone says nothing.
-        exited = self._wait_exit(0.2 if isinstance(exc, protocol.ProtocolError) else 2.0)
-        self.close()
-        if exited:
-            return WorkerCrashed(describe_exit(self.returncode, self.isolation.level),
-                                 exit_signal(self.returncode, self.isolation.level))
-        if isinstance(exc, protocol.ProtocolError):
-            return ProtocolError(f"malformed reply from the worker: {exc}")
-        return WorkerCrashed("the worker closed its reply channel")
+        return stream_failure(self, exc)
 
     def _await_ready(self) -> None:
         deadline = time.monotonic() + self.limits.start_timeout

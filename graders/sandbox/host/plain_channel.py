@@ -32,8 +32,8 @@ from typing import NoReturn
 
 import numpy as np
 
-from nngrade.sandbox.host.channel import OutputCapture, describe_exit, exit_signal
-from nngrade.sandbox.host.errors import ProtocolError, SandboxUnavailable, WorkerCrashed, WorkerTimeout
+from nngrade.sandbox.host.channel import OutputCapture, describe_exit, stream_failure
+from nngrade.sandbox.host.errors import ProtocolError, SandboxUnavailable, WorkerTimeout
 from nngrade.sandbox.host.isolation import Isolation, Limits
 from nngrade.sandbox.host.levels import LaunchPaths
 from nngrade.sandbox.host.workspace import Staging
@@ -140,14 +140,7 @@ class PlainWorkerProcess:
 
     def _failed(self, exc: BaseException) -> NoReturn:
         """Raise what a broken reply stream means, after killing the worker."""
-        exited = self._wait_exit(0.2 if isinstance(exc, protocol.ProtocolError) else 2.0)
-        self.close()
-        if exited:
-            raise WorkerCrashed(describe_exit(self.returncode, self.isolation.level),
-                                exit_signal(self.returncode, self.isolation.level)) from None
-        if isinstance(exc, protocol.ProtocolError):
-            raise ProtocolError(f"malformed reply from the worker: {exc}") from None
-        raise WorkerCrashed("the worker closed its reply channel") from None
+        raise stream_failure(self, exc) from None
 
     def _await_ready(self) -> None:
         try:
