@@ -68,3 +68,13 @@ def test_targets_and_table():
     assert met["batch throughput"] is None
     text = render(results)
     assert "EXTRAPOLATED" in text and "NOT AVAILABLE" in text and "Targets" in text
+
+
+def test_the_compute_floor_repeats_every_training_check_without_fixture_files_for_the_hidden_set():
+    """The hidden set is drawn per grade and never on disk: the floor must draw it the same way."""
+    from bench.compute import CheckCompute
+
+    compute = CheckCompute(None)  # its warm-up runs every task once
+    assert set(compute.tasks) == {"xor.softmax_ce", "xor.mse", "xor.train_function"}
+    measured = compute.measure(repeats=1)
+    assert all(measured[name] > 0 for name in compute.tasks)
