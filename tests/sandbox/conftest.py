@@ -24,15 +24,19 @@ def bwrap_isolation():
 
 
 @pytest.fixture
-def make_session(tmp_path, bwrap_isolation):
-    """Factory: ``make_session(files, entry="nn", limits=FAST, isolation=bwrap)``."""
+def make_session(tmp_path, request):
+    """Factory: ``make_session(files, entry="nn", limits=FAST, isolation=bwrap)``.
+
+    The bwrap level is only required (and the test skipped without it) when no
+    other isolation is given.
+    """
     sessions = []
 
     def factory(files: dict[str, str], entry: str = "nn", limits: Limits = FAST,
                 isolation=None) -> WorkerSession:
         directory = write_submission(tmp_path / f"submission{len(sessions)}", files)
         session = WorkerSession(directory, entry, limits=limits,
-                                isolation=isolation or bwrap_isolation, **KIT)
+                                isolation=isolation or request.getfixturevalue("bwrap_isolation"), **KIT)
         sessions.append(session)
         return session
 

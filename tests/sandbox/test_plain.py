@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sandbox_support import CORRECT_NN, FAST, KIT, write_submission
+from sandbox_support import CORRECT_NN, FAST, write_submission
 
 from nngrade.render.text import NO_ISOLATION_LINE
-from nngrade.sandbox import Limits, WorkerCrashed, WorkerSession, WorkerTimeout, probe_isolation
+from nngrade.sandbox import Limits, WorkerCrashed, WorkerTimeout, probe_isolation
 from nngrade.sandbox.host.plain_channel import SEPARATOR, MarkedOutput
 from nngrade.sandbox.host.workspace import Staging
 from nngrade.sandbox.inside import protocol
@@ -32,19 +32,9 @@ VERDICT = re.compile(r"^(PASS|FAIL|ERROR|TIMEOUT|NOT RUN)\s+\S+\s+.*\[([\w.]+)\]
 
 
 @pytest.fixture
-def plain_session(tmp_path):
+def plain_session(make_session):
     """Factory: ``plain_session(files, limits=FAST)``, a session on the off level."""
-    sessions = []
-
-    def factory(files: dict[str, str], limits: Limits = FAST) -> WorkerSession:
-        directory = write_submission(tmp_path / f"submission{len(sessions)}", files)
-        session = WorkerSession(directory, "nn", limits=limits, isolation=probe_isolation("off"), **KIT)
-        sessions.append(session)
-        return session
-
-    yield factory
-    for session in sessions:
-        session.close()
+    return lambda files, limits=FAST: make_session(files, limits=limits, isolation=probe_isolation("off"))
 
 
 # ----------------------------------------------------------------------------- nngrade check elsewhere
