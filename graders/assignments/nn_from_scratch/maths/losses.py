@@ -34,9 +34,16 @@ def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> float:
     return float(-np.sum(target * log_softmax(logits)) / logits.shape[0])
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``exp(z - max z) / sum(...)``."""
+    # NOTE: subtracting the row max first keeps exp from overflowing at large logits.
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
 def softmax_cross_entropy_gradient(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``(softmax(z) - target) / n``: valid for soft rows because each target row sums to 1."""
-    return (np.exp(log_softmax(logits)) - target) / logits.shape[0]
+    return (softmax(logits) - target) / logits.shape[0]
 
 
 def argmax_one_hot(target: np.ndarray) -> np.ndarray:
